@@ -1,0 +1,93 @@
+import type { ErrorJson } from './errors.ts';
+import type { JsonObject, JsonValue } from './json.ts';
+import { REF_PATTERN } from './refs.ts';
+
+export const EXECUTION_STATUSES = [
+  'requested',
+  'delayed',
+  'scheduled',
+  'running',
+  'canceling',
+  'succeeded',
+  'failed',
+  'timeout',
+  'canceled',
+] as const;
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+
+export const TERMINAL_STATUSES: readonly ExecutionStatus[] = ['succeeded', 'failed', 'timeout', 'canceled'];
+
+/** Legal moves of the execution state machine; the store refuses any other. */
+const TRANSITIONS: Record<ExecutionStatus, readonly ExecutionStatus[]> = {
+  requested: ['scheduled', 'delayed', 'running', 'canceled', 'failed'],
+  delayed: ['scheduled', 'running', 'canceled', 'failed'],
+  scheduled: ['running', 'delayed', 'canceled', 'failed'],
+  running: ['succeeded', 'failed', 'timeout', 'canceling', 'canceled'],
+  canceling: ['canceled', 'succeeded', 'failed', 'timeout'],
+  succeeded: [],
+  failed: [],
+  timeout: [],
+  canceled: [],
+};
+
+export function isTerminal(status: ExecutionStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+export function canTransition(from: ExecutionStatus, to: ExecutionStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+/** Statuses from which `to` may be reached: what a compare-and-set should expect. */
+export function sourcesOf(to: ExecutionStatus): ExecutionStatus[] {
+  return EXECUTION_STATUSES.filter((from) => TRANSITIONS[from].includes(to));
+}
+
+export interface Execution {
+  id: string;
+  action: string;
+  runner: string;
+  parameters: JsonObject;
+  status: ExecutionStatus;
+  result?: JsonValue;
+  error?: ErrorJson;
+  /** Set when a rule requested it. */
+  rule?: string;
+  eventId?: string;
+  enforcementId?: string;
+  traceId: string;
+  attempt: number;
+  host?: string;
+  createdAt: string;
+  updatedAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+/** The message a runner receives on `reflex.executions.<runner>`. */
+export interface ExecutionRequest {
+  executionId: string;
+  action: string;
+  runner: string;
+  entryPoint?: string;
+  pack: string;
+  parameters: JsonObject;
+  traceId: string;
+}
+
+/** Body of `POST /v1/executions`. */
+export interface ManualExecutionInput {
+  action: string;
+  parameters?: JsonObject;
+}
+
+export const manualExecutionSchema = {
+  $id: 'reflex:manual-execution',
+  type: 'object',
+  additionalProperties: false,
+  required: ['action'],
+  properties: {
+    action: { type: 'string', pattern: REF_PATTERN },
+    parameters: { type: 'object' },
+  },
+} as const;

@@ -1,0 +1,13 @@
+export * from './errors.ts';
+export type * from './json.ts';
+export * from './refs.ts';
+export * from './ids.ts';
+export * from './trigger-type.ts';
+export * from './event.ts';
+export * from './rule.ts';
+export * from './action.ts';
+export * from './execution.ts';
+export * from './enforcement.ts';
+export * from './pack.ts';
+export * from './validation.ts';
+export * from './subjects.ts';

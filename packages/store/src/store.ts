@@ -1,0 +1,164 @@
+/**
+ * The Store port: what people look back at. Services talk to this interface only; the SQLite
+ * adapter (embedded default, `node:sqlite`) and the MongoDB adapter implement it, and one
+ * conformance suite (test/conformance.ts) runs against both.
+ *
+ * Rules every adapter honours:
+ * - Writes of derived-id records (events, enforcements, executions) are idempotent: writing the
+ *   same id again changes nothing and is not an error.
+ * - `executions.transition` is an atomic compare-and-set on the status; an illegal move (see
+ *   `canTransition` in the model) or a lost race is refused with ConflictError, never applied.
+ * - Lists that can grow without bound (events, enforcements, executions) are paged with an
+ *   opaque cursor, newest first (`createdAt` desc, then `id` desc).
+ * - Events and executions expire after their retention period (TTL), on by default.
+ * - Values come back as they went in (deep-equal JSON); absent optional fields stay absent.
+ */
+import type {
+  Action,
+  Enforcement,
+  Execution,
+  ExecutionStatus,
+  Pack,
+  ReflexEvent,
+  Rule,
+  RuleSource,
+  TriggerType,
+} from '@reflex/model';
+
+export interface PageOptions {
+  /** Default 50, at most 1000. */
+  limit?: number;
+  /** From the previous page's `nextCursor`. A malformed cursor is a ValidationError (field `cursor`). */
+  cursor?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Present when there may be more. */
+  nextCursor?: string;
+}
+
+export interface PackRepo {
+  upsert(pack: Pack): Promise<void>;
+  get(name: string): Promise<Pack | null>;
+  list(): Promise<Pack[]>;
+  delete(name: string): Promise<boolean>;
+}
+
+/** Trigger types and actions are registered by packs and replaced as a whole per pack. */
+export interface PackContentRepo<T extends { ref: string; pack: string }> {
+  upsert(item: T): Promise<void>;
+  get(ref: string): Promise<T | null>;
+  list(filter?: { pack?: string }): Promise<T[]>;
+  /** Deletes the pack's items whose ref is not in `keepRefs`; returns how many. */
+  deleteByPack(pack: string, keepRefs?: string[]): Promise<number>;
+}
+
+export interface RuleFilter {
+  pack?: string;
+  enabled?: boolean;
+  triggerType?: string;
+  source?: RuleSource;
+}
+
+export interface RuleRepo {
+  /** ConflictError (code RULE_EXISTS) when the ref is taken. */
+  insert(rule: Rule): Promise<void>;
+  /** Create or replace. */
+  put(rule: Rule): Promise<void>;
+  get(ref: string): Promise<Rule | null>;
+  /** All matching rules, ordered by ref. Rules are configuration: thousands, not millions. */
+  list(filter?: RuleFilter): Promise<Rule[]>;
+  delete(ref: string): Promise<boolean>;
+  /** Deletes rules of `pack` from `source` whose ref is not in `keepRefs`; returns how many. */
+  deleteByPack(pack: string, source: RuleSource, keepRefs?: string[]): Promise<number>;
+}
+
+export interface EventFilter {
+  type?: string;
+  /** ISO time; events at or after. */
+  since?: string;
+  /** ISO time; events before. */
+  until?: string;
+}
+
+export interface EventRepo {
+  /** Idempotent by id. */
+  insert(event: ReflexEvent): Promise<void>;
+  get(id: string): Promise<ReflexEvent | null>;
+  list(filter: EventFilter, page?: PageOptions): Promise<Page<ReflexEvent>>;
+}
+
+export interface EnforcementRepo {
+  get(id: string): Promise<Enforcement | null>;
+  /** Oldest first. */
+  listByEvent(eventId: string): Promise<Enforcement[]>;
+  list(filter: { rule?: string }, page?: PageOptions): Promise<Page<Enforcement>>;
+}
+
+export interface ExecutionFilter {
+  action?: string;
+  status?: ExecutionStatus;
+  rule?: string;
+  eventId?: string;
+}
+
+/** Fields a transition may set besides the status. */
+export type ExecutionPatch = Partial<
+  Pick<Execution, 'result' | 'error' | 'host' | 'attempt' | 'startedAt' | 'finishedAt'>
+>;
+
+export interface ExecutionRepo {
+  /** Inserts unless the id exists; true when inserted. */
+  insert(execution: Execution): Promise<boolean>;
+  get(id: string): Promise<Execution | null>;
+  list(filter: ExecutionFilter, page?: PageOptions): Promise<Page<Execution>>;
+  /**
+   * Atomically moves an execution to `to` when its current status is one of `from` (default: every
+   * status from which `to` is legal) and applies `patch`; sets `updatedAt`. Returns the new record.
+   * NotFoundError when absent; ConflictError (code ILLEGAL_TRANSITION) when the status does not allow it.
+   */
+  transition(id: string, to: ExecutionStatus, patch?: ExecutionPatch, from?: ExecutionStatus[]): Promise<Execution>;
+  /** Removes a record written in a step that could not finish (compensation). */
+  delete(id: string): Promise<boolean>;
+}
+
+/** Everything one event produced in the rules engine, written as one unit. */
+export interface FiringRecord {
+  event: ReflexEvent;
+  enforcements: Enforcement[];
+  executions: Execution[];
+}
+
+export interface RetentionConfig {
+  /** Events older than this are deleted. Default 7 days. 0 disables. */
+  eventsMs: number;
+  /** Executions (and enforcements) older than this are deleted. Default 30 days. 0 disables. */
+  executionsMs: number;
+}
+
+export const DEFAULT_RETENTION: RetentionConfig = {
+  eventsMs: 7 * 24 * 3600 * 1000,
+  executionsMs: 30 * 24 * 3600 * 1000,
+};
+
+export interface Store {
+  readonly packs: PackRepo;
+  readonly triggerTypes: PackContentRepo<TriggerType>;
+  readonly actions: PackContentRepo<Action>;
+  readonly rules: RuleRepo;
+  readonly events: EventRepo;
+  readonly enforcements: EnforcementRepo;
+  readonly executions: ExecutionRepo;
+  /**
+   * Writes a batch of firings (events, their enforcements and executions) in as few round trips
+   * as the backend allows: one transaction on SQLite, one bulk write per collection on MongoDB.
+   * Idempotent: records whose id exists are left as they are.
+   */
+  record(batch: FiringRecord[]): Promise<void>;
+  /** Deletes what is past retention; returns counts. Adapters also run this on their own. */
+  purgeExpired(now?: Date): Promise<{ events: number; executions: number; enforcements: number }>;
+  /** Cheap liveness check. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
