@@ -65,7 +65,7 @@ export async function startNatsServer(options: { port?: number; storeDir?: strin
     stderr = (stderr + d.toString()).slice(-4000);
   });
   const exited = new Promise<never>((_, reject) => {
-    child.once('error', (err) => reject(new Error(`cannot start nats-server (${natsServerBinary()}): ${err.message}`)));
+    child.once('error', (err) => reject(new Error(`cannot start nats-server (${natsServerBinary()}): ${err.message}. Install it (Debian: apt-get install nats-server) or set NATS_URL to a running server with JetStream.`)));
     child.once('exit', (code) => reject(new Error(`nats-server exited with ${code}: ${stderr}`)));
   });
   exited.catch(() => undefined);

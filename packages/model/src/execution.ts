@@ -91,3 +91,45 @@ export const manualExecutionSchema = {
     parameters: { type: 'object' },
   },
 } as const;
+
+/** A new execution record in `requested`, before it goes on the bus. */
+export function newExecution(fields: {
+  id: string;
+  action: { ref: string; runner: string };
+  parameters: JsonObject;
+  traceId: string;
+  now: string;
+  rule?: string;
+  eventId?: string;
+  enforcementId?: string;
+}): Execution {
+  const execution: Execution = {
+    id: fields.id,
+    action: fields.action.ref,
+    runner: fields.action.runner,
+    parameters: fields.parameters,
+    status: 'requested',
+    traceId: fields.traceId,
+    attempt: 0,
+    createdAt: fields.now,
+    updatedAt: fields.now,
+  };
+  if (fields.rule !== undefined) execution.rule = fields.rule;
+  if (fields.eventId !== undefined) execution.eventId = fields.eventId;
+  if (fields.enforcementId !== undefined) execution.enforcementId = fields.enforcementId;
+  return execution;
+}
+
+/** The bus message for an execution of `action`. */
+export function executionRequestOf(execution: Execution, action: { pack: string; entryPoint?: string }): ExecutionRequest {
+  const request: ExecutionRequest = {
+    executionId: execution.id,
+    action: execution.action,
+    runner: execution.runner,
+    pack: action.pack,
+    parameters: execution.parameters,
+    traceId: execution.traceId,
+  };
+  if (action.entryPoint !== undefined) request.entryPoint = action.entryPoint;
+  return request;
+}

@@ -62,22 +62,29 @@ export function validateModel(schema: JsonSchema & { $id: string }, data: unknow
   check(validate, data, root, what);
 }
 
+/** Compiled user schemas by identity (fast path) and by content (so a reloaded copy is not compiled again). */
 const compiledUser = new WeakMap<object, ValidateFunction>();
+const compiledUserByContent = new Map<string, ValidateFunction>();
 
 /**
  * Compiles a schema supplied by a pack or a user (trigger payload, action parameters), once per
- * schema object. An invalid schema is a ValidationError on `field`.
+ * distinct schema: caches reload their objects from the store, and ajv keeps every schema it ever
+ * compiled, so compiling per object would grow without bound. An invalid schema is a ValidationError on `field`.
  */
 export function compileUserSchema(schema: JsonSchema, field = 'schema'): ValidateFunction {
   const cached = compiledUser.get(schema);
   if (cached !== undefined) return cached;
-  let validate: ValidateFunction;
-  try {
-    validate = userAjv.compile(schema);
-  } catch (err) {
-    throw new ValidationError(`${field} is not a valid JSON Schema: ${(err as Error).message}`, [
-      { field, message: (err as Error).message },
-    ], { cause: err });
+  const key = JSON.stringify(schema);
+  let validate = compiledUserByContent.get(key);
+  if (validate === undefined) {
+    try {
+      validate = userAjv.compile(schema);
+    } catch (err) {
+      throw new ValidationError(`${field} is not a valid JSON Schema: ${(err as Error).message}`, [
+        { field, message: (err as Error).message },
+      ], { cause: err });
+    }
+    compiledUserByContent.set(key, validate);
   }
   compiledUser.set(schema, validate);
   return validate;

@@ -9,8 +9,10 @@
  * - `executions.transition` is an atomic compare-and-set on the status; an illegal move (see
  *   `canTransition` in the model) or a lost race is refused with ConflictError, never applied.
  * - Lists that can grow without bound (events, enforcements, executions) are paged with an
- *   opaque cursor, newest first (`createdAt` desc, then `id` desc).
- * - Events and executions expire after their retention period (TTL), on by default.
+ *   opaque cursor, newest first (`createdAt` desc, then `id` desc; an event's time is its
+ *   `occurredAt`). Times compare as instants, not as strings.
+ * - Events and executions expire after their retention period (TTL), on by default, counted from
+ *   the same time.
  * - Values come back as they went in (deep-equal JSON); absent optional fields stay absent.
  */
 import type {
@@ -76,9 +78,9 @@ export interface RuleRepo {
 
 export interface EventFilter {
   type?: string;
-  /** ISO time; events at or after. */
+  /** ISO time; events that occurred at or after it. Not a time: ValidationError (field `since`). */
   since?: string;
-  /** ISO time; events before. */
+  /** ISO time; events that occurred before it. Not a time: ValidationError (field `until`). */
   until?: string;
 }
 

@@ -1,0 +1,13 @@
+export { loadPack } from './load.ts';
+export { discoverPacks } from './discover.ts';
+export { errorLocation, packValidationError, registerPack, registerPacks, unregisterPack } from './register.ts';
+export { parametersToSchema } from './parameters.ts';
+export type {
+  ItemSource,
+  LoadedPack,
+  PackFileError,
+  PackRegistration,
+  Position,
+  RegisterResult,
+  UnregisterResult,
+} from './types.ts';

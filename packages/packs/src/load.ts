@@ -1,0 +1,385 @@
+import { readdir, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  actionSchema,
+  makeRef,
+  packManifestSchema,
+  PACK_NAME_PATTERN,
+  ruleInputSchema,
+  triggerTypeSchema,
+  validateModel,
+  ValidationError,
+  type Action,
+  type ErrorDetail,
+  type JsonSchema,
+  type PackManifest,
+  type Rule,
+  type RuleInput,
+  type TriggerType,
+} from '@reflex/model';
+import { compileRule } from '@reflex/rules';
+import { isPlainObject, jsonSchemaDetails } from './json-schema.ts';
+import { parametersToSchema } from './parameters.ts';
+import { ruleReferenceErrors, type Catalog } from './references.ts';
+import type { ItemSource, LoadedPack, PackFileError } from './types.ts';
+import { fileError, readYamlFile } from './yaml-source.ts';
+
+const packNameRe = new RegExp(PACK_NAME_PATTERN);
+const YAML_EXT = /\.ya?ml$/;
+
+/** YAML key → model field, for the keys whose spelling differs. */
+const MANIFEST_KEYS = { reflex_version: 'reflexVersion' } as const;
+const TRIGGER_KEYS = { parameters_schema: 'parametersSchema', payload_schema: 'payloadSchema' } as const;
+const ACTION_KEYS = { runner_type: 'runner', entry_point: 'entryPoint' } as const;
+
+interface Converted {
+  model: Record<string, unknown>;
+  errors: PackFileError[];
+}
+
+/**
+ * Renames snake_case YAML keys to the model's fields. A model spelling written in YAML
+ * (`entryPoint`) is an error naming the YAML spelling, so it cannot slip past the schema.
+ */
+function toModel(value: Record<string, unknown>, source: ItemSource, keys: Record<string, string>, reserved: string[] = []): Converted {
+  const model: Record<string, unknown> = {};
+  const errors: PackFileError[] = [];
+  const yamlSpelling = new Map(Object.entries(keys).map(([yaml, field]) => [field, yaml]));
+  for (const [key, v] of Object.entries(value)) {
+    const field = keys[key];
+    if (field !== undefined) model[field] = v;
+    else if (yamlSpelling.has(key)) errors.push(fileError(source, key, `is not allowed (write ${yamlSpelling.get(key)})`));
+    else if (reserved.includes(key)) errors.push(fileError(source, key, 'is not allowed'));
+    else model[key] = v;
+  }
+  return { model, errors };
+}
+
+/** Model field → YAML key, for error paths. */
+function toYamlField(field: string, keys: Record<string, string>): string {
+  const dot = field.indexOf('.');
+  const head = dot < 0 ? field : field.slice(0, dot);
+  const yaml = Object.entries(keys).find(([, f]) => f === head)?.[0];
+  return yaml === undefined ? field : yaml + field.slice(head.length);
+}
+
+function modelErrors(
+  schema: JsonSchema & { $id: string },
+  model: unknown,
+  source: ItemSource,
+  keys: Record<string, string> = {},
+): PackFileError[] {
+  try {
+    validateModel(schema, model, '', 'pack file');
+    return [];
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    return (err.details ?? []).map((d) => fileError(source, toYamlField(d.field, keys), d.message));
+  }
+}
+
+function detailErrors(details: ErrorDetail[], source: ItemSource): PackFileError[] {
+  return details.map((d) => fileError(source, d.field, d.message));
+}
+
+/** `pack` and `ref` may be stated in an item file; when they are, they must agree with the pack. */
+function ownershipErrors(value: Record<string, unknown>, source: ItemSource, pack: string): PackFileError[] {
+  const errors: PackFileError[] = [];
+  if (value['pack'] !== undefined && value['pack'] !== pack) {
+    errors.push(fileError(source, 'pack', `is '${String(value['pack'])}' but the file is in pack '${pack}'`));
+  }
+  const name = value['name'];
+  if (value['ref'] !== undefined && typeof name === 'string' && value['ref'] !== makeRef(pack, name)) {
+    errors.push(fileError(source, 'ref', `is '${String(value['ref'])}' but must be '${makeRef(pack, name)}'`));
+  }
+  return errors;
+}
+
+interface PackFile {
+  abs: string;
+  rel: string;
+}
+
+class PackReader {
+  readonly dir: string;
+  readonly base: string;
+  readonly errors: PackFileError[] = [];
+
+  constructor(dir: string) {
+    this.dir = dir;
+    this.base = path.dirname(dir);
+  }
+
+  file(...segments: string[]): PackFile {
+    const abs = path.join(this.dir, ...segments);
+    return { abs, rel: path.relative(this.base, abs).split(path.sep).join('/') };
+  }
+
+  /** The YAML files of a sub-folder, by name; a missing folder has none. */
+  async list(folder: string): Promise<PackFile[]> {
+    let names: string[];
+    try {
+      const entries = await readdir(path.join(this.dir, folder), { withFileTypes: true });
+      names = entries.filter((e) => (e.isFile() || e.isSymbolicLink()) && YAML_EXT.test(e.name)).map((e) => e.name);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+      throw new Error(`cannot list ${path.join(this.dir, folder)}`, { cause: err });
+    }
+    return names.sort().map((name) => this.file(folder, name));
+  }
+
+  /** Parses a file; returns its mapping (or undefined, with the errors recorded) and its source. */
+  async read(file: PackFile): Promise<{ value: Record<string, unknown> | undefined; source: ItemSource }> {
+    const parsed = await readYamlFile(file.abs, file.rel);
+    this.errors.push(...parsed.errors);
+    if (parsed.errors.length > 0) return { value: undefined, source: parsed.source };
+    if (!isPlainObject(parsed.value)) {
+      this.errors.push(fileError(parsed.source, '', 'must be a YAML mapping (key: value pairs)'));
+      return { value: undefined, source: parsed.source };
+    }
+    return { value: parsed.value, source: parsed.source };
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Resolves an action's `entry_point` the way StackStorm does, relative to the pack's `actions/`
+ * folder, and returns it relative to the pack (what the model keeps). It must be a file inside
+ * the pack, also after following symlinks.
+ */
+async function resolveEntryPoint(packDir: string, entryPoint: string): Promise<{ path: string } | { error: string }> {
+  if (entryPoint.trim() === '' || entryPoint.includes('\0')) return { error: 'must be a file path' };
+  if (path.isAbsolute(entryPoint) || path.win32.isAbsolute(entryPoint)) {
+    return { error: 'must be relative to the actions/ folder, not absolute' };
+  }
+  const target = path.resolve(packDir, 'actions', entryPoint);
+  const relative = path.relative(packDir, target);
+  if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) return { error: 'escapes the pack folder' };
+  let real: string;
+  try {
+    real = await realpath(target);
+  } catch {
+    return { error: `does not exist (looked for actions/${entryPoint.split(path.sep).join('/')})` };
+  }
+  const realRelative = path.relative(await realpath(packDir), real);
+  if (realRelative.startsWith('..') || path.isAbsolute(realRelative)) {
+    return { error: 'is a symlink that leads outside the pack folder' };
+  }
+  if (!(await stat(real)).isFile()) return { error: 'is not a file' };
+  return { path: relative.split(path.sep).join('/') };
+}
+
+/** A stand-in Rule for compiling a RuleInput (timestamps do not matter to compilation). */
+function asRule(input: RuleInput): Rule {
+  const epoch = new Date(0).toISOString();
+  return { ...input, ref: makeRef(input.pack, input.name), enabled: input.enabled ?? true, source: 'pack', createdAt: epoch, updatedAt: epoch };
+}
+
+interface Registry<T> {
+  items: T[];
+  sources: ItemSource[];
+  /** Every name some file claimed, valid or not, with the first file that did. */
+  claimed: Map<string, string>;
+}
+
+function registry<T>(): Registry<T> {
+  return { items: [], sources: [], claimed: new Map() };
+}
+
+/** Records the name; a second claim is an error on the later file. */
+function claim<T>(reg: Registry<T>, kind: string, value: Record<string, unknown>, source: ItemSource): PackFileError | undefined {
+  const name = value['name'];
+  if (typeof name !== 'string') return undefined;
+  const first = reg.claimed.get(name);
+  if (first !== undefined) return fileError(source, 'name', `duplicate ${kind} name '${name}' (also in ${first})`);
+  reg.claimed.set(name, source.file);
+  return undefined;
+}
+
+/**
+ * Reads and checks one pack folder: `pack.yaml`, `config.schema.yaml`, `triggers/`, `actions/`,
+ * `rules/`. Never throws for what is in the files: every problem, in every file, is in `errors`
+ * with its file, line and field. Rule references to other packs are checked at registration.
+ */
+export async function loadPack(dir: string): Promise<LoadedPack> {
+  const reader = new PackReader(path.resolve(dir));
+  const errors = reader.errors;
+
+  const manifestFile = reader.file('pack.yaml');
+  let manifest: PackManifest | null = null;
+  let manifestSource: ItemSource | null = null;
+  let packName = path.basename(reader.dir);
+  if (!packNameRe.test(packName)) packName = 'unnamed';
+  if (await exists(manifestFile.abs)) {
+    const { value, source } = await reader.read(manifestFile);
+    manifestSource = source;
+    if (value !== undefined) {
+      const { model, errors: keyErrors } = toModel(value, source, MANIFEST_KEYS);
+      const found = [...keyErrors, ...modelErrors(packManifestSchema, model, source, MANIFEST_KEYS)];
+      errors.push(...found);
+      if (typeof model['name'] === 'string' && packNameRe.test(model['name'])) packName = model['name'];
+      if (found.length === 0) manifest = model as unknown as PackManifest;
+    }
+  } else {
+    errors.push({ file: manifestFile.rel, field: '', message: 'is missing: every pack has a pack.yaml (name, version)' });
+  }
+
+  for (const name of ['config.schema.yaml', 'config.schema.yml']) {
+    const file = reader.file(name);
+    if (!(await exists(file.abs))) continue;
+    const { value, source } = await reader.read(file);
+    if (value !== undefined) errors.push(...detailErrors(configSchemaDetails(value), source));
+  }
+
+  const triggers = registry<TriggerType>();
+  for (const file of await reader.list('triggers')) {
+    const { value, source } = await reader.read(file);
+    if (value === undefined) continue;
+    const found = loadTriggerType(value, source, packName);
+    const duplicate = claim(triggers, 'trigger type', value, source);
+    if (duplicate !== undefined) found.errors.push(duplicate);
+    errors.push(...found.errors);
+    if (found.errors.length === 0 && found.item !== undefined) {
+      triggers.items.push(found.item);
+      triggers.sources.push(source);
+    }
+  }
+
+  const actions = registry<Action>();
+  for (const file of await reader.list('actions')) {
+    const { value, source } = await reader.read(file);
+    if (value === undefined) continue;
+    const found = await loadAction(value, source, packName, reader.dir);
+    const duplicate = claim(actions, 'action', value, source);
+    if (duplicate !== undefined) found.errors.push(duplicate);
+    errors.push(...found.errors);
+    if (found.errors.length === 0 && found.item !== undefined) {
+      actions.items.push(found.item);
+      actions.sources.push(source);
+    }
+  }
+
+  // Rules may point into this pack (checked here) or into others (checked at registration).
+  // A name some file claimed but got wrong is skipped: its own file already reports why.
+  const lookup = <T extends { name: string }>(reg: Registry<T>, ref: string): T | undefined | 'skip' => {
+    const dot = ref.indexOf('.');
+    if (ref.slice(0, dot) !== packName) return 'skip';
+    const name = ref.slice(dot + 1);
+    return reg.items.find((i) => i.name === name) ?? (reg.claimed.has(name) ? 'skip' : undefined);
+  };
+  const own: Catalog = { triggerType: (ref) => lookup(triggers, ref), action: (ref) => lookup(actions, ref) };
+
+  const rules = registry<RuleInput>();
+  for (const file of await reader.list('rules')) {
+    const { value, source } = await reader.read(file);
+    if (value === undefined) continue;
+    const found = loadRule(value, source, packName, own);
+    const duplicate = claim(rules, 'rule', value, source);
+    if (duplicate !== undefined) found.errors.push(duplicate);
+    errors.push(...found.errors);
+    if (found.errors.length === 0 && found.item !== undefined) {
+      rules.items.push(found.item);
+      rules.sources.push(source);
+    }
+  }
+
+  return {
+    dir: reader.dir,
+    manifest,
+    triggerTypes: triggers.items,
+    actions: actions.items,
+    rules: rules.items,
+    errors,
+    sources: { manifest: manifestSource, triggerTypes: triggers.sources, actions: actions.sources, rules: rules.sources },
+  };
+}
+
+interface Loaded<T> {
+  item?: T;
+  errors: PackFileError[];
+}
+
+/**
+ * `config.schema.yaml` is either a JSON Schema (it has a string `type` or a `$schema`) or, as in
+ * StackStorm, a map of property name → property schema with `required: true` flags.
+ */
+function configSchemaDetails(value: Record<string, unknown>): ErrorDetail[] {
+  if (typeof value['type'] === 'string' || typeof value['$schema'] === 'string') return jsonSchemaDetails(value, '');
+  return parametersToSchema(value, '').details.map((d) => ({ ...d, field: d.field.replace(/^\./, '') }));
+}
+
+function loadTriggerType(value: Record<string, unknown>, source: ItemSource, pack: string): Loaded<TriggerType> {
+  const { model, errors } = toModel(value, source, TRIGGER_KEYS);
+  errors.push(...ownershipErrors(value, source, pack));
+  model['pack'] = pack;
+  delete model['ref'];
+  errors.push(...modelErrors(triggerTypeSchema, model, source, TRIGGER_KEYS));
+  for (const [yaml, field] of Object.entries(TRIGGER_KEYS)) {
+    if (model[field] !== undefined) errors.push(...detailErrors(jsonSchemaDetails(model[field], yaml), source));
+  }
+  if (errors.length > 0) return { errors };
+  const name = model['name'] as string;
+  const item: TriggerType = { ref: makeRef(pack, name), pack, name };
+  if (typeof model['description'] === 'string') item.description = model['description'];
+  if (isPlainObject(model['parametersSchema'])) item.parametersSchema = model['parametersSchema'];
+  if (isPlainObject(model['payloadSchema'])) item.payloadSchema = model['payloadSchema'];
+  return { item, errors };
+}
+
+async function loadAction(value: Record<string, unknown>, source: ItemSource, pack: string, packDir: string): Promise<Loaded<Action>> {
+  const { model, errors } = toModel(value, source, ACTION_KEYS, ['parametersSchema', 'parameters_schema']);
+  errors.push(...ownershipErrors(value, source, pack));
+  model['pack'] = pack;
+  delete model['ref'];
+  const parameters = parametersToSchema(model['parameters'], 'parameters');
+  delete model['parameters'];
+  model['parametersSchema'] = parameters.schema;
+  errors.push(...modelErrors(actionSchema, model, source, ACTION_KEYS));
+  errors.push(...detailErrors(parameters.details, source));
+  let entryPoint: string | undefined;
+  if (typeof model['entryPoint'] === 'string') {
+    const resolved = await resolveEntryPoint(packDir, model['entryPoint']);
+    if ('error' in resolved) errors.push(fileError(source, 'entry_point', resolved.error));
+    else entryPoint = resolved.path;
+  }
+  if (errors.length > 0) return { errors };
+  const name = model['name'] as string;
+  const description = model['description'];
+  const item: Action = {
+    ref: makeRef(pack, name),
+    pack,
+    name,
+    ...(typeof description === 'string' ? { description } : {}),
+    enabled: model['enabled'] as boolean,
+    runner: model['runner'] as string,
+    ...(entryPoint !== undefined ? { entryPoint } : {}),
+    parametersSchema: parameters.schema,
+  };
+  return { item, errors };
+}
+
+function loadRule(value: Record<string, unknown>, source: ItemSource, pack: string, own: Catalog): Loaded<RuleInput> {
+  const errors = ownershipErrors(value, source, pack);
+  const model: Record<string, unknown> = { ...value, pack };
+  delete model['ref'];
+  const schemaErrors = modelErrors(ruleInputSchema, model, source);
+  if (schemaErrors.length > 0) return { errors: [...errors, ...schemaErrors] };
+  const input = model as unknown as RuleInput;
+  try {
+    compileRule(asRule(input));
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    errors.push(...detailErrors(err.details ?? [{ field: '', message: err.message }], source));
+  }
+  errors.push(...ruleReferenceErrors(input, source, own));
+  return errors.length > 0 ? { errors } : { item: input, errors };
+}

@@ -1,0 +1,2 @@
+export type * from './runner.ts';
+export * from './builtin.ts';

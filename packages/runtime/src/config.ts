@@ -1,0 +1,103 @@
+/**
+ * The one validated configuration of a Reflex process. Every environment variable Reflex reads is
+ * named here (ENV) and nowhere else; services receive the parsed config, packages receive parts of it.
+ */
+import { resolve } from 'node:path';
+import { validateModel, ValidationError } from '@reflex/model';
+
+export const ENV = {
+  port: 'REFLEX_PORT',
+  host: 'REFLEX_HOST',
+  dataDir: 'REFLEX_DATA_DIR',
+  packsPath: 'REFLEX_PACKS_PATH',
+  natsUrl: 'NATS_URL',
+  mongodbUrl: 'MONGODB_URL',
+  mongodbDb: 'REFLEX_MONGODB_DB',
+  busPrefix: 'REFLEX_BUS_PREFIX',
+  logLevel: 'REFLEX_LOG_LEVEL',
+  eventsRetentionDays: 'REFLEX_EVENTS_RETENTION_DAYS',
+  executionsRetentionDays: 'REFLEX_EXECUTIONS_RETENTION_DAYS',
+  bodyLimitBytes: 'REFLEX_BODY_LIMIT_BYTES',
+  ackWaitSeconds: 'REFLEX_ACK_WAIT_SECONDS',
+} as const;
+
+export interface ReflexConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  packsPaths: string[];
+  /** Empty: the embedded bus (persisted under dataDir). */
+  natsUrl: string;
+  /** Empty: the embedded SQLite store under dataDir. */
+  mongodbUrl: string;
+  mongodbDb: string;
+  busPrefix: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  eventsRetentionDays: number;
+  executionsRetentionDays: number;
+  bodyLimitBytes: number;
+  /** How long an unacked event waits before another rules engine gets it (after a crash). */
+  ackWaitSeconds: number;
+}
+
+export const configSchema = {
+  $id: 'reflex:config',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    port: { type: 'integer', minimum: 0, maximum: 65535, default: 8180 },
+    host: { type: 'string', minLength: 1, default: '127.0.0.1' },
+    dataDir: { type: 'string', minLength: 1, default: './.reflex' },
+    packsPaths: { type: 'array', items: { type: 'string', minLength: 1 }, default: ['./packs'] },
+    natsUrl: { type: 'string', default: '' },
+    mongodbUrl: { type: 'string', default: '' },
+    mongodbDb: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,63}$', default: 'reflex' },
+    busPrefix: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,31}$', default: 'reflex' },
+    logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+    eventsRetentionDays: { type: 'number', minimum: 0, default: 7 },
+    executionsRetentionDays: { type: 'number', minimum: 0, default: 30 },
+    bodyLimitBytes: { type: 'integer', minimum: 1024, default: 1048576 },
+    ackWaitSeconds: { type: 'number', minimum: 1, maximum: 3600, default: 30 },
+  },
+} as const;
+
+const NUMERIC = new Set<keyof ReflexConfig>([
+  'port',
+  'eventsRetentionDays',
+  'executionsRetentionDays',
+  'bodyLimitBytes',
+  'ackWaitSeconds',
+]);
+
+/**
+ * Builds the config from an environment (pass `process.env`) plus explicit overrides.
+ * Throws ValidationError naming the variable when a value is bad.
+ */
+export function loadConfig(env: Record<string, string | undefined>, overrides: Partial<ReflexConfig> = {}, cwd = process.cwd()): ReflexConfig {
+  const raw: Record<string, unknown> = {};
+  for (const [key, name] of Object.entries(ENV) as [keyof typeof ENV, string][]) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    if (key === 'packsPath') raw['packsPaths'] = value.split(':').filter((p) => p !== '');
+    else if (NUMERIC.has(key as keyof ReflexConfig)) raw[key] = Number(value);
+    else raw[key] = value;
+  }
+  Object.assign(raw, overrides);
+  try {
+    validateModel(configSchema, raw, 'config', 'configuration');
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    // Name the environment variable the user has to fix, not our internal field.
+    const details = (err.details ?? []).map((d) => {
+      const key = d.field.replace(/^config\.?/, '').split('.')[0] ?? '';
+      const envName = key === 'packsPaths' ? ENV.packsPath : (ENV as Record<string, string>)[key];
+      return { field: envName ?? d.field, message: d.message };
+    });
+    const first = details[0];
+    throw new ValidationError(first ? `invalid configuration: ${first.field} ${first.message}` : 'invalid configuration', details);
+  }
+  const config = raw as unknown as ReflexConfig;
+  config.dataDir = resolve(cwd, config.dataDir);
+  config.packsPaths = config.packsPaths.map((p) => resolve(cwd, p));
+  return config;
+}

@@ -1,0 +1,4 @@
+export * from './config.ts';
+export * from './connections.ts';
+export * from './protocol.ts';
+export type * from './service.ts';

@@ -1,0 +1,408 @@
+/**
+ * The distributed Store on MongoDB (driver 7). One collection per repository; a document is the
+ * record itself plus `_id` (its id, ref or name) and, for events, enforcements and executions,
+ * `_createdAt` (a Date: the sort and range key) and `expireAt` (a Date, absent when retention is
+ * off) under a TTL index. Those three fields are stripped on the way out.
+ *
+ * Derived-id records are written with `updateOne` + `$setOnInsert` + upsert: a record whose id
+ * exists is left as it is, so a redelivered firing changes nothing. A transition is one
+ * `findOneAndUpdate` filtered on the expected statuses: MongoDB applies it atomically per document.
+ */
+import {
+  MongoBulkWriteError,
+  MongoClient,
+  MongoServerError,
+  type AnyBulkWriteOperation,
+  type Collection,
+  type Db,
+  type Document,
+  type Filter,
+  type IndexDescription,
+} from 'mongodb';
+import {
+  ConflictError,
+  ReflexError,
+  UnavailableError,
+  ValidationError,
+  type Action,
+  type Enforcement,
+  type Execution,
+  type ExecutionStatus,
+  type Pack,
+  type ReflexEvent,
+  type Rule,
+  type RuleSource,
+  type TriggerType,
+} from '@reflex/model';
+import { pageQuery, toPage, type PageQuery, type Position } from './cursor.ts';
+import { expiryOf, resolveRetention } from './retention.ts';
+import type {
+  EventFilter,
+  ExecutionFilter,
+  ExecutionPatch,
+  FiringRecord,
+  Page,
+  PackContentRepo,
+  PageOptions,
+  RetentionConfig,
+  RuleFilter,
+  Store,
+} from './store.ts';
+import { timeOf } from './time.ts';
+import { patchEntries, refusedTransition, transitionSources } from './transition.ts';
+
+export interface MongoStoreOptions {
+  /** A MongoDB connection string (`mongodb://` or `mongodb+srv://`). */
+  url: string;
+  /** Database name. Default: the one in the URL's path, else `reflex`. */
+  dbName?: string;
+  /** Overrides of DEFAULT_RETENTION; 0 keeps records of that kind forever. */
+  retention?: Partial<RetentionConfig>;
+}
+
+export const COLLECTIONS = {
+  packs: 'packs',
+  triggerTypes: 'triggerTypes',
+  actions: 'actions',
+  rules: 'rules',
+  events: 'events',
+  enforcements: 'enforcements',
+  executions: 'executions',
+} as const;
+
+/** Newest first, the order every paged list uses; `_id` is the record's id. */
+const NEWEST_FIRST = { _createdAt: -1, _id: -1 } as const;
+const TTL: IndexDescription = { key: { expireAt: 1 }, name: 'ttl_expireAt', expireAfterSeconds: 0 };
+
+/** Indexes per collection: one for each list filter (then the page order), and the TTL. */
+export const INDEXES: Record<Exclude<keyof typeof COLLECTIONS, 'packs'>, IndexDescription[]> = {
+  triggerTypes: [{ key: { pack: 1, _id: 1 }, name: 'pack_ref' }],
+  actions: [{ key: { pack: 1, _id: 1 }, name: 'pack_ref' }],
+  rules: [
+    { key: { pack: 1, source: 1, _id: 1 }, name: 'pack_source_ref' },
+    { key: { 'trigger.type': 1, enabled: 1, _id: 1 }, name: 'triggerType_enabled_ref' },
+  ],
+  events: [
+    { key: NEWEST_FIRST, name: 'createdAt_id' },
+    { key: { type: 1, ...NEWEST_FIRST }, name: 'type_createdAt_id' },
+    TTL,
+  ],
+  enforcements: [
+    { key: NEWEST_FIRST, name: 'createdAt_id' },
+    { key: { eventId: 1, _createdAt: 1, _id: 1 }, name: 'eventId_createdAt_id' },
+    { key: { rule: 1, ...NEWEST_FIRST }, name: 'rule_createdAt_id' },
+    TTL,
+  ],
+  executions: [
+    { key: NEWEST_FIRST, name: 'createdAt_id' },
+    { key: { action: 1, ...NEWEST_FIRST }, name: 'action_createdAt_id' },
+    { key: { status: 1, ...NEWEST_FIRST }, name: 'status_createdAt_id' },
+    { key: { rule: 1, ...NEWEST_FIRST }, name: 'rule_createdAt_id' },
+    { key: { eventId: 1, ...NEWEST_FIRST }, name: 'eventId_createdAt_id' },
+    TTL,
+  ],
+};
+
+/** Every document is keyed by the record's id, ref or name (never an ObjectId). */
+interface Stored extends Document {
+  _id: string;
+}
+
+const DUPLICATE_KEY = 11000;
+
+function isDuplicateKey(err: unknown): boolean {
+  return err instanceof MongoServerError && err.code === DUPLICATE_KEY;
+}
+
+/** A bulk write whose only failures are duplicate keys left every record in place: that is success. */
+function onlyDuplicateKeys(err: unknown): boolean {
+  if (!(err instanceof MongoBulkWriteError)) return false;
+  const writeErrors = err.result.getWriteErrors();
+  return (
+    err.result.getWriteConcernError() === undefined &&
+    writeErrors.length > 0 &&
+    writeErrors.every((e) => e.code === DUPLICATE_KEY)
+  );
+}
+
+/** The record as it went in: the storage fields removed. */
+function strip<T>(doc: Document | null): T | null {
+  if (doc === null) return null;
+  delete doc['_id'];
+  delete doc['_createdAt'];
+  delete doc['expireAt'];
+  return doc as T;
+}
+
+function stripAll<T>(docs: Document[]): T[] {
+  return docs.map((doc) => strip<T>(doc) as T);
+}
+
+/** The database name in a connection string's path, if any. */
+function dbNameInUrl(url: string): string | undefined {
+  const match = /^mongodb(?:\+srv)?:\/\/[^/?#]*\/([^?#]+)/.exec(url);
+  return match?.[1] === undefined ? undefined : decodeURIComponent(match[1]);
+}
+
+export async function createMongoStore(options: MongoStoreOptions): Promise<Store> {
+  const retention = resolveRetention(options.retention);
+  const dbName = options.dbName !== undefined && options.dbName !== '' ? options.dbName : (dbNameInUrl(options.url) ?? 'reflex');
+  let client: MongoClient;
+  try {
+    // ignoreUndefined: an `undefined` field is left out, as JSON does, instead of stored as null.
+    client = new MongoClient(options.url, { ignoreUndefined: true });
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new ValidationError('the MongoDB URL is invalid', [{ field: 'url', message: reason }], { cause: err });
+  }
+  try {
+    await client.connect();
+  } catch (err) {
+    // Never put the URL in the message: it may hold credentials.
+    await client.close().catch(() => undefined); // already failing; the connect error is the one to report
+    throw new UnavailableError(`cannot connect to MongoDB (database '${dbName}')`, { cause: err });
+  }
+  const db: Db = client.db(dbName);
+  const collectionOf = (name: string): Collection<Stored> => db.collection<Stored>(name);
+  try {
+    for (const [name, indexes] of Object.entries(INDEXES)) {
+      await collectionOf(COLLECTIONS[name as keyof typeof INDEXES]).createIndexes(indexes);
+    }
+  } catch (err) {
+    await client.close().catch(() => undefined); // already failing; the index error is the one to report
+    throw new ReflexError('STORE_INDEXES', `cannot create the store's indexes in '${dbName}'`, { cause: err });
+  }
+
+  const packs: Collection<Stored> = collectionOf(COLLECTIONS.packs);
+  const rules: Collection<Stored> = collectionOf(COLLECTIONS.rules);
+  const events: Collection<Stored> = collectionOf(COLLECTIONS.events);
+  const enforcements: Collection<Stored> = collectionOf(COLLECTIONS.enforcements);
+  const executions: Collection<Stored> = collectionOf(COLLECTIONS.executions);
+
+  /** The storage fields of a derived-id record (everything but `_id`, which the upsert filter sets). */
+  const timed = (record: object, createdMs: number, retentionMs: number): Document => {
+    const expiresMs = expiryOf(createdMs, retentionMs);
+    const doc: Document = { ...record, _createdAt: new Date(createdMs) };
+    if (expiresMs !== null) doc['expireAt'] = new Date(expiresMs);
+    return doc;
+  };
+  const eventDoc = (event: ReflexEvent): Document =>
+    timed(event, timeOf(event.occurredAt, 'event.occurredAt'), retention.eventsMs);
+  const enforcementDoc = (enforcement: Enforcement): Document =>
+    timed(enforcement, timeOf(enforcement.createdAt, 'enforcement.createdAt'), retention.executionsMs);
+  const executionDoc = (execution: Execution): Document =>
+    timed(execution, timeOf(execution.createdAt, 'execution.createdAt'), retention.executionsMs);
+
+  const insertOnce = (id: string, doc: Document): AnyBulkWriteOperation<Stored> => ({
+    updateOne: { filter: { _id: id }, update: { $setOnInsert: doc }, upsert: true },
+  });
+
+  /** One unordered bulk write of insert-if-absent upserts; the first of a repeated id wins. */
+  const insertAllOnce = async (collection: Collection<Stored>, docs: [string, Document][]): Promise<void> => {
+    const seen = new Set<string>();
+    const operations: AnyBulkWriteOperation<Stored>[] = [];
+    for (const [id, doc] of docs) {
+      if (seen.has(id)) continue;
+      seen.add(id);
+      operations.push(insertOnce(id, doc));
+    }
+    if (operations.length === 0) return;
+    try {
+      await collection.bulkWrite(operations, { ordered: false });
+    } catch (err) {
+      // Two writers upserting one id at once: the loser's duplicate key means the record is there.
+      if (!onlyDuplicateKeys(err)) throw err;
+    }
+  };
+
+  /** Inserts unless the id exists; true when this call inserted it. */
+  const insertOne = async (collection: Collection<Stored>, id: string, doc: Document): Promise<boolean> => {
+    try {
+      const result = await collection.updateOne({ _id: id }, { $setOnInsert: doc }, { upsert: true });
+      return result.upsertedCount === 1;
+    } catch (err) {
+      if (isDuplicateKey(err)) return false; // a concurrent insert of the same id won
+      throw err;
+    }
+  };
+
+  const page = async <T>(collection: Collection<Stored>, filter: Filter<Stored>, query: PageQuery): Promise<Page<T>> => {
+    if (query.after !== undefined) {
+      const at = new Date(query.after.ms);
+      filter['$or'] = [{ _createdAt: { $lt: at } }, { _createdAt: at, _id: { $lt: query.after.id } }];
+    }
+    const docs = await collection.find(filter).sort(NEWEST_FIRST).limit(query.limit + 1).toArray();
+    const paged = toPage(docs, query.limit, (doc): Position => ({
+      ms: (doc['_createdAt'] as Date).getTime(),
+      id: String(doc['_id']),
+    }));
+    const items = stripAll<T>(paged.items);
+    return paged.nextCursor === undefined ? { items } : { items, nextCursor: paged.nextCursor };
+  };
+
+  const packContent = <T extends { ref: string; pack: string }>(collection: Collection<Stored>): PackContentRepo<T> => ({
+    async upsert(item) {
+      await collection.replaceOne({ _id: item.ref }, item, { upsert: true });
+    },
+    async get(ref) {
+      return strip<T>(await collection.findOne({ _id: ref }));
+    },
+    async list(filter = {}) {
+      const query: Filter<Stored> = filter.pack === undefined ? {} : { pack: filter.pack };
+      return stripAll<T>(await collection.find(query).sort({ _id: 1 }).toArray());
+    },
+    async deleteByPack(pack, keepRefs = []) {
+      return (await collection.deleteMany({ pack, _id: { $nin: keepRefs } })).deletedCount;
+    },
+  });
+
+  let closed = false;
+
+  return {
+    packs: {
+      async upsert(pack: Pack) {
+        await packs.replaceOne({ _id: pack.name }, pack, { upsert: true });
+      },
+      async get(name) {
+        return strip<Pack>(await packs.findOne({ _id: name }));
+      },
+      async list() {
+        return stripAll<Pack>(await packs.find({}).sort({ _id: 1 }).toArray());
+      },
+      async delete(name) {
+        return (await packs.deleteOne({ _id: name })).deletedCount > 0;
+      },
+    },
+
+    triggerTypes: packContent<TriggerType>(collectionOf(COLLECTIONS.triggerTypes)),
+    actions: packContent<Action>(collectionOf(COLLECTIONS.actions)),
+
+    rules: {
+      async insert(rule: Rule) {
+        try {
+          await rules.insertOne({ ...rule, _id: rule.ref });
+        } catch (err) {
+          if (isDuplicateKey(err)) throw new ConflictError(`rule '${rule.ref}' already exists`, 'RULE_EXISTS');
+          throw err;
+        }
+      },
+      async put(rule: Rule) {
+        await rules.replaceOne({ _id: rule.ref }, rule, { upsert: true });
+      },
+      async get(ref) {
+        return strip<Rule>(await rules.findOne({ _id: ref }));
+      },
+      async list(filter: RuleFilter = {}) {
+        const query: Filter<Stored> = {};
+        if (filter.pack !== undefined) query['pack'] = filter.pack;
+        if (filter.source !== undefined) query['source'] = filter.source;
+        if (filter.triggerType !== undefined) query['trigger.type'] = filter.triggerType;
+        if (filter.enabled !== undefined) query['enabled'] = filter.enabled;
+        return stripAll<Rule>(await rules.find(query).sort({ _id: 1 }).toArray());
+      },
+      async delete(ref) {
+        return (await rules.deleteOne({ _id: ref })).deletedCount > 0;
+      },
+      async deleteByPack(pack: string, source: RuleSource, keepRefs: string[] = []) {
+        return (await rules.deleteMany({ pack, source, _id: { $nin: keepRefs } })).deletedCount;
+      },
+    },
+
+    events: {
+      async insert(event) {
+        await insertOne(events, event.id, eventDoc(event));
+      },
+      async get(id) {
+        return strip<ReflexEvent>(await events.findOne({ _id: id }));
+      },
+      async list(filter: EventFilter, options?: PageOptions) {
+        const query = pageQuery(options);
+        const where: Filter<Stored> = {};
+        if (filter.type !== undefined) where['type'] = filter.type;
+        const range: Document = {};
+        if (filter.since !== undefined) range['$gte'] = new Date(timeOf(filter.since, 'since'));
+        if (filter.until !== undefined) range['$lt'] = new Date(timeOf(filter.until, 'until'));
+        if (Object.keys(range).length > 0) where['_createdAt'] = range;
+        return await page<ReflexEvent>(events, where, query);
+      },
+    },
+
+    enforcements: {
+      async get(id) {
+        return strip<Enforcement>(await enforcements.findOne({ _id: id }));
+      },
+      async listByEvent(eventId) {
+        return stripAll<Enforcement>(await enforcements.find({ eventId }).sort({ _createdAt: 1, _id: 1 }).toArray());
+      },
+      async list(filter: { rule?: string }, options?: PageOptions) {
+        const query = pageQuery(options);
+        return await page<Enforcement>(enforcements, filter.rule === undefined ? {} : { rule: filter.rule }, query);
+      },
+    },
+
+    executions: {
+      async insert(execution) {
+        return await insertOne(executions, execution.id, executionDoc(execution));
+      },
+      async get(id) {
+        return strip<Execution>(await executions.findOne({ _id: id }));
+      },
+      async list(filter: ExecutionFilter, options?: PageOptions) {
+        const query = pageQuery(options);
+        const where: Filter<Stored> = {};
+        if (filter.action !== undefined) where['action'] = filter.action;
+        if (filter.status !== undefined) where['status'] = filter.status;
+        if (filter.rule !== undefined) where['rule'] = filter.rule;
+        if (filter.eventId !== undefined) where['eventId'] = filter.eventId;
+        return await page<Execution>(executions, where, query);
+      },
+      async transition(id: string, to: ExecutionStatus, patch?: ExecutionPatch, from?: ExecutionStatus[]) {
+        const sources = transitionSources(to, from);
+        const set: Document = { status: to, updatedAt: new Date().toISOString() };
+        for (const [field, value] of patchEntries(patch)) set[field] = value;
+        const updated = await executions.findOneAndUpdate(
+          { _id: id, status: { $in: sources } },
+          { $set: set },
+          { returnDocument: 'after' },
+        );
+        if (updated !== null) return strip<Execution>(updated) as Execution;
+        const current = await executions.findOne({ _id: id }, { projection: { status: 1 } });
+        throw refusedTransition(id, current?.['status'] as ExecutionStatus | undefined, to, sources);
+      },
+      async delete(id) {
+        return (await executions.deleteOne({ _id: id })).deletedCount > 0;
+      },
+    },
+
+    async record(batch: FiringRecord[]) {
+      // Build every document first: a bad time fails the batch before anything is written.
+      const eventDocs = batch.map((f): [string, Document] => [f.event.id, eventDoc(f.event)]);
+      const enforcementDocs = batch.flatMap((f) => f.enforcements.map((e): [string, Document] => [e.id, enforcementDoc(e)]));
+      const executionDocs = batch.flatMap((f) => f.executions.map((e): [string, Document] => [e.id, executionDoc(e)]));
+      // Parents before children, so a reader never sees an execution whose event is not stored yet.
+      await insertAllOnce(events, eventDocs);
+      await insertAllOnce(enforcements, enforcementDocs);
+      await insertAllOnce(executions, executionDocs);
+    },
+
+    async purgeExpired(now: Date = new Date()) {
+      const expired = { expireAt: { $lte: now } };
+      const [e, x, f] = await Promise.all([
+        events.deleteMany(expired),
+        executions.deleteMany(expired),
+        enforcements.deleteMany(expired),
+      ]);
+      return { events: e.deletedCount, executions: x.deletedCount, enforcements: f.deletedCount };
+    },
+
+    async ping() {
+      await db.command({ ping: 1 });
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      await client.close();
+    },
+  };
+}

@@ -1,0 +1,109 @@
+/**
+ * SQLite schema, versioned with `PRAGMA user_version`. Each table keeps the record as JSON in `doc`
+ * and copies the fields that lists filter and sort on into indexed columns. Times are epoch ms.
+ *
+ * To change the schema, append a migration; never edit one that has shipped.
+ */
+import type { DatabaseSync } from 'node:sqlite';
+import { ReflexError } from '@reflex/model';
+
+const MIGRATIONS: readonly string[] = [
+  // 1: the first schema.
+  `
+  CREATE TABLE packs (
+    name TEXT PRIMARY KEY,
+    doc  TEXT NOT NULL
+  ) STRICT;
+
+  CREATE TABLE trigger_types (
+    ref  TEXT PRIMARY KEY,
+    pack TEXT NOT NULL,
+    doc  TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX trigger_types_pack ON trigger_types (pack, ref);
+
+  CREATE TABLE actions (
+    ref  TEXT PRIMARY KEY,
+    pack TEXT NOT NULL,
+    doc  TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX actions_pack ON actions (pack, ref);
+
+  CREATE TABLE rules (
+    ref          TEXT PRIMARY KEY,
+    pack         TEXT NOT NULL,
+    source       TEXT NOT NULL,
+    trigger_type TEXT NOT NULL,
+    enabled      INTEGER NOT NULL,
+    doc          TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX rules_pack_source ON rules (pack, source, ref);
+  CREATE INDEX rules_trigger_type ON rules (trigger_type, enabled, ref);
+
+  CREATE TABLE events (
+    id         TEXT PRIMARY KEY,
+    type       TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    expires_ms INTEGER,
+    doc        TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX events_created ON events (created_ms, id);
+  CREATE INDEX events_type_created ON events (type, created_ms, id);
+  CREATE INDEX events_expires ON events (expires_ms) WHERE expires_ms IS NOT NULL;
+
+  CREATE TABLE enforcements (
+    id         TEXT PRIMARY KEY,
+    event_id   TEXT NOT NULL,
+    rule       TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    expires_ms INTEGER,
+    doc        TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX enforcements_created ON enforcements (created_ms, id);
+  CREATE INDEX enforcements_event ON enforcements (event_id, created_ms, id);
+  CREATE INDEX enforcements_rule_created ON enforcements (rule, created_ms, id);
+  CREATE INDEX enforcements_expires ON enforcements (expires_ms) WHERE expires_ms IS NOT NULL;
+
+  CREATE TABLE executions (
+    id         TEXT PRIMARY KEY,
+    action     TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    rule       TEXT,
+    event_id   TEXT,
+    created_ms INTEGER NOT NULL,
+    expires_ms INTEGER,
+    doc        TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX executions_created ON executions (created_ms, id);
+  CREATE INDEX executions_action_created ON executions (action, created_ms, id);
+  CREATE INDEX executions_status_created ON executions (status, created_ms, id);
+  CREATE INDEX executions_rule_created ON executions (rule, created_ms, id) WHERE rule IS NOT NULL;
+  CREATE INDEX executions_event_created ON executions (event_id, created_ms, id) WHERE event_id IS NOT NULL;
+  CREATE INDEX executions_expires ON executions (expires_ms) WHERE expires_ms IS NOT NULL;
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Brings the database to SCHEMA_VERSION; each step commits with its version, or not at all. */
+export function migrate(db: DatabaseSync): void {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const row = db.prepare('PRAGMA user_version').get();
+    const version = typeof row?.['user_version'] === 'number' ? row['user_version'] : 0;
+    if (version > SCHEMA_VERSION) {
+      throw new ReflexError(
+        'STORE_SCHEMA_TOO_NEW',
+        `the store's schema is version ${version}; this Reflex knows up to ${SCHEMA_VERSION}: upgrade Reflex`,
+      );
+    }
+    for (let next = version; next < SCHEMA_VERSION; next++) {
+      db.exec(MIGRATIONS[next] ?? '');
+      db.exec(`PRAGMA user_version = ${next + 1}`);
+    }
+    db.exec('COMMIT');
+  } catch (err) {
+    if (db.isTransaction) db.exec('ROLLBACK');
+    throw err;
+  }
+}

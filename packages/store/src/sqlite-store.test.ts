@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ValidationError, type Execution, type ReflexEvent } from '@reflex/model';
+import { runStoreConformance } from '../test/conformance.ts';
+import { createSqliteStore } from './sqlite-store.ts';
+import { SCHEMA_VERSION } from './sqlite-schema.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'reflex-store-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A database file in a folder that does not exist yet. */
+const freshPath = (): string => join(dir, randomUUID(), 'nested', 'reflex.sqlite');
+
+runStoreConformance('SQLite :memory:', () => createSqliteStore({ path: ':memory:' }));
+runStoreConformance('SQLite file', () => createSqliteStore({ path: freshPath() }));
+
+const now = (): string => new Date().toISOString();
+
+function event(id: string, occurredAt = now()): ReflexEvent {
+  return { id, type: 'core.webhook', source: 'test', payload: { id }, occurredAt, traceId: 't' };
+}
+
+function execution(id: string): Execution {
+  const t = now();
+  return { id, action: 'core.echo', runner: 'node', parameters: {}, status: 'requested', traceId: 't', attempt: 1, createdAt: t, updatedAt: t };
+}
+
+describe('SQLite store', () => {
+  it('survives close and reopen, in WAL mode at the current schema version', async () => {
+    const path = freshPath();
+    const first = await createSqliteStore({ path });
+    await first.packs.upsert({ name: 'p', version: '1.0.0', path: '/p', registeredAt: now() });
+    const stored = event('evt-1');
+    await first.record([{ event: stored, enforcements: [], executions: [execution('exe-1')] }]);
+    const running = await first.executions.transition('exe-1', 'running', { host: 'h1' });
+    await first.close();
+    await first.close();
+
+    const second = await createSqliteStore({ path });
+    try {
+      expect(await second.packs.get('p')).toMatchObject({ name: 'p' });
+      expect(await second.events.get('evt-1')).toStrictEqual(stored);
+      expect(await second.executions.get('exe-1')).toStrictEqual(running);
+    } finally {
+      await second.close();
+    }
+
+    const raw = new DatabaseSync(path, { readOnly: true });
+    try {
+      expect(raw.prepare('PRAGMA journal_mode').get()).toMatchObject({ journal_mode: 'wal' });
+      expect(raw.prepare('PRAGMA user_version').get()).toMatchObject({ user_version: SCHEMA_VERSION });
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('two stores on one file see each other, and only one of them wins a transition', async () => {
+    const path = freshPath();
+    const a = await createSqliteStore({ path });
+    const b = await createSqliteStore({ path });
+    try {
+      expect(await a.executions.insert(execution('exe-1'))).toBe(true);
+      expect(await b.executions.insert(execution('exe-1'))).toBe(false);
+      const settled = await Promise.allSettled([
+        a.executions.transition('exe-1', 'running', { host: 'a' }),
+        b.executions.transition('exe-1', 'running', { host: 'b' }),
+      ]);
+      expect(settled.filter((s) => s.status === 'fulfilled')).toHaveLength(1);
+      expect((await b.executions.get('exe-1'))?.host).toBe('a');
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('sweeps expired rows on its own interval, and stops when closed', async () => {
+    const sweepErrors: unknown[] = [];
+    const store = await createSqliteStore({
+      path: ':memory:',
+      retention: { eventsMs: 50 },
+      sweepIntervalMs: 20,
+      onSweepError: (err) => sweepErrors.push(err),
+    });
+    try {
+      await store.events.insert(event('evt-1'));
+      await store.executions.insert(execution('exe-1'));
+      const deadline = Date.now() + 5000;
+      while ((await store.events.get('evt-1')) !== null && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(await store.events.get('evt-1')).toBeNull();
+      expect(await store.executions.get('exe-1')).not.toBeNull();
+    } finally {
+      await store.close();
+    }
+    // A sweep after close would fail on the closed database; none may run.
+    await new Promise((r) => setTimeout(r, 80));
+    expect(sweepErrors).toEqual([]);
+  });
+
+  it('keeps records forever when a retention is 0', async () => {
+    const store = await createSqliteStore({ path: ':memory:', retention: { eventsMs: 0 }, sweepIntervalMs: 0 });
+    try {
+      await store.events.insert(event('evt-1'));
+      await store.executions.insert(execution('exe-1'));
+      const farFuture = new Date(Date.now() + 100 * 365 * 24 * 3600 * 1000);
+      expect(await store.purgeExpired(farFuture)).toEqual({ events: 0, executions: 1, enforcements: 0 });
+      expect(await store.events.get('evt-1')).not.toBeNull();
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses a negative retention, naming the field', async () => {
+    const err = await createSqliteStore({ path: ':memory:', retention: { executionsMs: -1 } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ValidationError);
+    expect(err).toMatchObject({ details: [{ field: 'retention.executionsMs' }] });
+  });
+
+  it('refuses a database written by a newer schema, and leaves it alone', async () => {
+    const path = freshPath();
+    await (await createSqliteStore({ path })).close();
+    const raw = new DatabaseSync(path);
+    raw.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
+    raw.close();
+
+    const err = await createSqliteStore({ path }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'STORE_SCHEMA_TOO_NEW' });
+    const check = new DatabaseSync(path, { readOnly: true });
+    expect(check.prepare('PRAGMA user_version').get()).toMatchObject({ user_version: SCHEMA_VERSION + 1 });
+    check.close();
+  });
+});

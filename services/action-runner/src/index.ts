@@ -1,0 +1,1 @@
+export { startActionRunner, type ActionRunnerDeps } from './runner-service.ts';

@@ -1,0 +1,58 @@
+/**
+ * What the hot ingest paths look up on every request, kept in memory: trigger types (to validate
+ * payloads) and the webhook urls that rules listen on. Reloaded when a rule or pack changes
+ * (bus notices from any API replica) and every `refreshMs` as a safety net.
+ */
+import type { Store } from '@reflex/store';
+import type { TriggerType } from '@reflex/model';
+
+export const WEBHOOK_TRIGGER = 'core.webhook';
+
+export class Catalog {
+  readonly #store: Store;
+  #triggerTypes = new Map<string, TriggerType>();
+  #webhookUrls = new Set<string>();
+  #loading: Promise<void> | undefined;
+  #stale = true;
+
+  constructor(store: Store) {
+    this.#store = store;
+  }
+
+  /** Marks the cache stale; the next lookup reloads. */
+  invalidate(): void {
+    this.#stale = true;
+  }
+
+  async #fresh(): Promise<void> {
+    while (this.#stale) {
+      this.#loading ??= this.#load().finally(() => {
+        this.#loading = undefined;
+      });
+      await this.#loading;
+    }
+  }
+
+  async #load(): Promise<void> {
+    this.#stale = false;
+    const [types, rules] = await Promise.all([
+      this.#store.triggerTypes.list(),
+      this.#store.rules.list({ triggerType: WEBHOOK_TRIGGER }),
+    ]);
+    this.#triggerTypes = new Map(types.map((t) => [t.ref, t]));
+    // Every rule counts, enabled or not: disabling a rule must not make its sender see 404s.
+    this.#webhookUrls = new Set(
+      rules.map((r) => r.trigger.parameters?.['url']).filter((u): u is string => typeof u === 'string'),
+    );
+  }
+
+  async triggerType(ref: string): Promise<TriggerType | undefined> {
+    await this.#fresh();
+    return this.#triggerTypes.get(ref);
+  }
+
+  async hasWebhook(url: string): Promise<boolean> {
+    await this.#fresh();
+    return this.#webhookUrls.has(url);
+  }
+}

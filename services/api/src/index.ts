@@ -1,0 +1,2 @@
+export { buildApi } from './app.ts';
+export type { ApiDeps } from './deps.ts';

@@ -1,0 +1,88 @@
+/**
+ * Starts a set of Reflex services in this process on one bus and one store. `reflex start` with
+ * no names starts them all on the embedded defaults; with NATS_URL/MONGODB_URL the same services
+ * run distributed, and each can be started on its own (`reflex start rules-engine`).
+ */
+import type { Logger } from 'pino';
+import { startActionRunner } from '@reflex/action-runner';
+import { buildApi } from '@reflex/api';
+import type { Bus } from '@reflex/bus';
+import { discoverPacks, registerPacks } from '@reflex/packs';
+import { startRulesEngine } from '@reflex/rules-engine';
+import { builtinRunners } from '@reflex/runners';
+import { ensureStreams, namesOf, openBus, openStore, type ReflexConfig, type ServiceHandle } from '@reflex/runtime';
+import { startSensors } from '@reflex/sensors';
+import type { Store } from '@reflex/store';
+
+export const SERVICE_NAMES = ['api', 'sensors', 'rules-engine', 'action-runner'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+export interface Launched {
+  /** Where the API listens, when it was started. */
+  url?: string;
+  bus: Bus;
+  store: Store;
+  stop(): Promise<void>;
+}
+
+async function registerPacksFromDisk(config: ReflexConfig, store: Store, logger: Logger): Promise<void> {
+  const loaded = await discoverPacks(config.packsPaths);
+  const results = await registerPacks(store, loaded);
+  for (const result of results) {
+    if (result.ok) logger.info({ pack: result.pack }, 'pack registered');
+    else logger.error({ pack: result.pack, errors: result.errors }, 'pack has errors; not registered');
+  }
+}
+
+export async function launch(config: ReflexConfig, services: readonly ServiceName[], logger: Logger): Promise<Launched> {
+  const started = new Set(services);
+  const names = namesOf(config);
+  const store = await openStore(config);
+  let bus: Bus;
+  try {
+    bus = await openBus(config, `reflex-${[...started].join('+')}`);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const handles: ServiceHandle[] = [];
+  const stop = async (): Promise<void> => {
+    for (const handle of handles.reverse()) {
+      try {
+        await handle.stop();
+      } catch (err) {
+        logger.error({ err, service: handle.name }, 'service did not stop cleanly');
+      }
+    }
+    await bus.close();
+    await store.close();
+  };
+
+  try {
+    await ensureStreams(bus, names);
+    if (started.has('api')) await registerPacksFromDisk(config, store, logger);
+    if (started.has('action-runner')) handles.push(await startActionRunner({ bus, store, names, logger, runners: builtinRunners() }));
+    if (started.has('rules-engine')) handles.push(await startRulesEngine({ bus, store, names, logger, ackWaitMs: config.ackWaitSeconds * 1000 }));
+    if (started.has('sensors')) handles.push(await startSensors({ bus, store, names, logger }));
+    let url: string | undefined;
+    if (started.has('api')) {
+      const app = await buildApi({ bus, store, names, logger, packsPaths: config.packsPaths, bodyLimitBytes: config.bodyLimitBytes });
+      url = await app.listen({ port: config.port, host: config.host });
+      handles.push({ name: 'api', stop: () => app.close() });
+    }
+    logger.info(
+      {
+        services: [...started],
+        url,
+        bus: config.natsUrl === '' ? 'embedded' : 'nats',
+        store: config.mongodbUrl === '' ? 'sqlite' : 'mongodb',
+        dataDir: config.dataDir,
+      },
+      url === undefined ? 'Reflex ready' : `Reflex ready at ${url}`,
+    );
+    return { ...(url === undefined ? {} : { url }), bus, store, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,2 @@
+export { startRulesEngine, type RulesEngineDeps } from './engine.ts';
+export { enforce, type Firing } from './enforce.ts';
