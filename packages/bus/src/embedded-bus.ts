@@ -211,7 +211,7 @@ class EmbeddedBus implements Bus {
   }
 
   healthy(): boolean {
-    return this.#closing === undefined;
+    return this.#closing === undefined && this.#journal?.healthy !== false;
   }
 
   close(): Promise<void> {

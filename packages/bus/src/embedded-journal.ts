@@ -128,6 +128,8 @@ export class Journal {
   #scheduled: NodeJS.Immediate | undefined;
   #lastSeq = new Map<string, number>();
   #closed = false;
+  /** False while the last transaction failed (disk full, file removed): the bus reports unhealthy. */
+  healthy = true;
 
   constructor(db: DatabaseSync, logger: BusLogger) {
     this.#db = db;
@@ -315,11 +317,13 @@ export class Journal {
       } catch {
         // The failed statement may have rolled the transaction back already; nothing left to undo.
       }
+      this.healthy = false;
       this.#logger.error({ err: cause, writes: batch.length }, 'embedded bus: journal write failed');
       const err = new UnavailableError('the embedded bus could not write its journal', { cause });
       for (const pending of batch) pending.reject?.(err);
       return;
     }
+    this.healthy = true;
     for (const pending of batch) {
       try {
         pending.after?.();

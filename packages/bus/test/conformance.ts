@@ -166,10 +166,10 @@ export function runBusConformance(name: string, factory: () => Promise<Bus>, opt
       const s = await makeStream();
       const seen: number[] = [];
       let done = false;
-      await consume({ stream: s.name, durable: 'busy', ackWaitMs: 1000, concurrency: 2 }, async (msg) => {
+      await consume({ stream: s.name, durable: 'busy', ackWaitMs: 800, concurrency: 2 }, async (msg) => {
         seen.push(msg.deliveryCount);
-        for (let i = 0; i < 12; i++) {
-          await sleep(200);
+        for (let i = 0; i < 10; i++) {
+          await sleep(150);
           msg.working();
         }
         done = true;
@@ -321,18 +321,23 @@ export function runBusConformance(name: string, factory: () => Promise<Bus>, opt
 
     it('runs up to `concurrency` handlers at once, never more', async () => {
       const s = await makeStream();
+      const hold = gate();
       let running = 0;
       let peak = 0;
       let finished = 0;
       await consume({ stream: s.name, durable: 'parallel', concurrency: 4 }, async () => {
         running++;
         peak = Math.max(peak, running);
-        await sleep(60);
+        await hold.wait;
         running--;
         finished++;
       });
-      await Promise.all(Array.from({ length: 16 }, (_, i) => bus.publish(s.subject('p'), encodeJson({ i }))));
-      await waitFor(() => finished === 16, 'all handlers');
+      await Promise.all(Array.from({ length: 12 }, (_, i) => bus.publish(s.subject('p'), encodeJson({ i }))));
+      await waitFor(() => running === 4, 'four handlers running');
+      await sleep(150);
+      expect(running).toBe(4);
+      hold.open();
+      await waitFor(() => finished === 12, 'all handlers');
       expect(peak).toBe(4);
     });
 

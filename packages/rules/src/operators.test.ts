@@ -183,3 +183,11 @@ describe('json-logic pitfalls the docs warn about', () => {
     expect(run({ and: [{ exists: 'payload.free_gb' }, { '<': [{ var: 'payload.free_gb' }, 10] }] }, { payload: {} })).toBe(false);
   });
 });
+
+describe('pattern cache', () => {
+  it('stays correct while evicting', () => {
+    for (let i = 0; i < 2_500; i += 1) expect(compilePattern('regex', `^p${i}$`).test(`p${i}`)).toBe(true);
+    expect(compilePattern('regex', '^p0$').test('p0')).toBe(true);
+    expect(patternProblem('regex', '(')).toMatch(/RE2/);
+  });
+});

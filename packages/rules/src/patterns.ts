@@ -1,7 +1,7 @@
 /**
  * Regular expressions and shell wildcards for criteria, both run by re2js: linear time in the
  * input whatever the pattern, so a hostile rule or payload cannot stall the engine. Compiled
- * patterns (and the errors of patterns that do not compile) sit in a bounded LRU cache.
+ * patterns (and the errors of patterns that do not compile) sit in a bounded cache.
  */
 import { RE2JS } from 're2js';
 
@@ -10,37 +10,44 @@ const CACHE_SIZE = 1_000;
 
 type Compiled = { ok: true; re: RE2JS } | { ok: false; message: string };
 
-/** Least-recently-used map: a Map keeps insertion order, so re-inserting on a hit renews it. */
-class LruCache<V> {
+/**
+ * A bounded cache with LRU-like eviction in O(1) and no work on a hit: entries live in a current
+ * and a previous generation; a hit in the previous one is promoted, and when the current one is
+ * full it becomes the previous one (dropping the older generation). At most 2 × max entries.
+ */
+class GenerationalCache<V> {
   readonly #max: number;
-  readonly #map = new Map<string, V>();
+  #current = new Map<string, V>();
+  #previous = new Map<string, V>();
 
   constructor(max: number) {
     this.#max = max;
   }
 
   get(key: string): V | undefined {
-    const value = this.#map.get(key);
-    if (value !== undefined) {
-      this.#map.delete(key);
-      this.#map.set(key, value);
-    }
-    return value;
+    const hit = this.#current.get(key);
+    if (hit !== undefined) return hit;
+    const old = this.#previous.get(key);
+    if (old !== undefined) this.set(key, old);
+    return old;
   }
 
   set(key: string, value: V): void {
-    this.#map.delete(key);
-    this.#map.set(key, value);
-    if (this.#map.size > this.#max) {
-      const oldest = this.#map.keys().next();
-      if (oldest.done !== true) this.#map.delete(oldest.value);
+    if (this.#current.size >= this.#max) {
+      this.#previous = this.#current;
+      this.#current = new Map();
     }
+    this.#current.set(key, value);
   }
 }
 
-const cache = new LruCache<Compiled>(CACHE_SIZE);
-
 export type PatternKind = 'regex' | 'iregex' | 'glob';
+
+const caches: Record<PatternKind, GenerationalCache<Compiled>> = {
+  regex: new GenerationalCache(CACHE_SIZE),
+  iregex: new GenerationalCache(CACHE_SIZE),
+  glob: new GenerationalCache(CACHE_SIZE),
+};
 
 function compileUncached(kind: PatternKind, pattern: string): Compiled {
   if (pattern.length > MAX_PATTERN_LENGTH) {
@@ -61,11 +68,11 @@ function compileUncached(kind: PatternKind, pattern: string): Compiled {
 }
 
 function compiled(kind: PatternKind, pattern: string): Compiled {
-  const key = `${kind}\u0000${pattern}`;
-  let entry = cache.get(key);
+  const cache = caches[kind];
+  let entry = cache.get(pattern);
   if (entry === undefined) {
     entry = compileUncached(kind, pattern);
-    cache.set(key, entry);
+    cache.set(pattern, entry);
   }
   return entry;
 }

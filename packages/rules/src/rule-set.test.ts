@@ -123,6 +123,25 @@ describe('equality index', () => {
     expect(refs(set.candidates(event({ payload: 'just text' })))).toEqual(['demo.other']);
   });
 
+  it('looks up only what can match, however many rules there are', () => {
+    const set = new RuleSet();
+    for (let i = 0; i < 5_000; i += 1) {
+      set.upsert(
+        rule(`bulk.r${i}`, {
+          trigger: { type: 'core.webhook', parameters: { url: `hook-${i % 10}` } },
+          criteria: { and: [{ '==': [{ var: 'payload.service' }, `svc-${i}`] }, { '>': [{ var: 'payload.n' }, 0] }] },
+        }),
+      );
+    }
+    const e = event({ triggerParameters: { url: 'hook-3' }, payload: { service: 'svc-1233', n: 1 } });
+    expect(refs(set.candidates(e))).toEqual(['bulk.r1233']);
+    expect(set.candidates(event({ triggerParameters: { url: 'hook-4' }, payload: { service: 'svc-1233' } }))).toEqual([]);
+    for (let i = 0; i < 5_000; i += 2) set.remove(`bulk.r${i}`);
+    expect(set.size).toBe(2_500);
+    expect(refs(set.candidates(e))).toEqual(['bulk.r1233']);
+    expect(set.candidates(event({ triggerParameters: { url: 'hook-2' }, payload: { service: 'svc-1232' } }))).toEqual([]);
+  });
+
   it('follows json-logic loose equality', () => {
     const set = new RuleSet();
     set.upsert(rule('demo.five', { criteria: { '==': [{ var: 'payload.n' }, 5] } }));

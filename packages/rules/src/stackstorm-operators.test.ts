@@ -64,11 +64,13 @@ describe('StackStorm operators in JSON-logic', () => {
 
 describe('docs/rules.md', () => {
   const doc = readFileSync(new URL('../../../docs/rules.md', import.meta.url), 'utf8');
+  const section = doc.slice(doc.indexOf('## StackStorm operators'), doc.indexOf('## Action parameter templates'));
 
   it.each(STACKSTORM_OPERATORS.map((row) => [row.operator, row] as const))('shows the %s example as tested', (_name, row) => {
-    const line = doc.split('\n').find((l) => l.startsWith(`| \`${row.operator}\` |`));
+    const line = section.split('\n').find((l) => l.startsWith(`| \`${row.operator}\` |`));
     expect(line, `a table row for ${row.operator}`).toBeDefined();
     expect(line).toContain(`\`${JSON.stringify(row.criteria)}\``);
     expect(line).toContain(`\`${JSON.stringify(row.matches)}\``);
+    expect(line).toContain(`\`${JSON.stringify(row.misses)}\``);
   });
 });

@@ -20,8 +20,6 @@ export const TEMPLATE_LIMITS = Object.freeze({
   renderMs: 1_000,
   /** Liquid's allocation budget (characters and array items it creates) per render. */
   memory: 10_000_000,
-  /** Tags, outputs and text pieces rendered per value (loops count every pass). */
-  renders: 100_000,
 });
 
 function refuse(): never {
@@ -157,7 +155,7 @@ function toJson(value: unknown, depth = 0): JsonValue {
   throw new Error(`evaluated to a ${typeof v}, which is not a JSON value`);
 }
 
-const RENDER_OPTIONS = { sync: true, templateLimit: TEMPLATE_LIMITS.renders } as const;
+const RENDER_OPTIONS = { sync: true } as const;
 
 /** A fresh top-level scope per render: `{% increment %}` writes there, never into the event. */
 function scopeOf(ctx: EventContext): EventContext {

@@ -1,0 +1,13 @@
+import { startNatsServer } from '../../../test/support/nats-server.ts';
+import { createNatsBus } from '../src/index.ts';
+const server = await startNatsServer();
+const bus = await createNatsBus({ servers: server.url });
+await bus.ensureStream({ name: 'DR', subjects: ['dr.>'] });
+await bus.consume({ stream: 'DR', durable: 'd' }, async () => {});
+bus.subscribe('ctl.>', () => {});
+await server.stop();
+await new Promise((r) => setTimeout(r, 300));
+console.log('healthy', bus.healthy());
+const t0 = Date.now();
+await bus.close();
+console.log('closed in', Date.now() - t0);
