@@ -21,7 +21,8 @@ import type {
   Subscription,
 } from './bus.ts';
 import { openJournal, type Journal, type JournalStream } from './embedded-journal.ts';
-import { Durable, durableConfigOf, EmbeddedConsumer, Stream, type DurableConfig } from './embedded-stream.ts';
+import { EmbeddedConsumer } from './embedded-consumer.ts';
+import { Durable, durableConfigOf, Stream, type DurableConfig } from './embedded-stream.ts';
 import { silentLogger, type BusLogger } from './logger.ts';
 import { compileSubjectMatcher, subjectsOverlap, type SubjectMatcher } from './subject-match.ts';
 import {

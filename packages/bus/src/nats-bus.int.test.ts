@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { UnavailableError } from '@reflex/model';
 import { freePort, startNatsServer } from '../../../test/support/nats-server.ts';
 import { runBusConformance, waitFor } from '../test/conformance.ts';
+import type { BusMessage } from './bus.ts';
 import { createNatsBus } from './nats-bus.ts';
 
 const natsUrl = inject('natsUrl');
@@ -27,6 +29,38 @@ runBusConformance('NATS JetStream', () => createNatsBus({ servers: natsUrl, name
   deleteStream: async (name) => {
     await jsm.streams.delete(name).catch(() => undefined);
   },
+});
+
+describe('NATS bus across connections', () => {
+  it('shares a durable between two connections (two processes): each message once, both work', async () => {
+    const id = randomUUID().replaceAll('-', '').slice(0, 12);
+    const stream = `SHARED_${id}`;
+    const one = await createNatsBus({ servers: natsUrl, name: 'replica-1' });
+    const two = await createNatsBus({ servers: natsUrl, name: 'replica-2' });
+    try {
+      await one.ensureStream({ name: stream, subjects: [`shared${id}.>`] });
+      await two.ensureStream({ name: stream, subjects: [`shared${id}.>`] });
+      const handled = new Map<number, number>();
+      const counts = [0, 0];
+      const handler = (which: 0 | 1) => async (msg: BusMessage) => {
+        await new Promise((r) => setTimeout(r, 1));
+        handled.set(msg.seq, (handled.get(msg.seq) ?? 0) + 1);
+        counts[which] = (counts[which] ?? 0) + 1;
+      };
+      await one.consume({ stream, durable: 'replicas', concurrency: 2 }, handler(0));
+      await two.consume({ stream, durable: 'replicas', concurrency: 2 }, handler(1));
+      for (let i = 0; i < 100; i++) await (i % 2 === 0 ? one : two).publish(`shared${id}.job`, new Uint8Array([i]));
+      await waitFor(() => handled.size === 100, '100 messages');
+      await new Promise((r) => setTimeout(r, 200));
+      expect([...handled.values()].every((n) => n === 1)).toBe(true);
+      expect(counts[0]).toBeGreaterThan(0);
+      expect(counts[1]).toBeGreaterThan(0);
+    } finally {
+      await one.close();
+      await two.close();
+      await jsm.streams.delete(stream).catch(() => undefined);
+    }
+  });
 });
 
 describe('NATS bus when the server is gone', () => {

@@ -14,26 +14,20 @@
  */
 import { NotFoundError, ReflexError, UnavailableError, ValidationError } from '@reflex/model';
 import {
-  AckPolicy,
-  DeliverPolicy,
+  DiscardPolicy,
   JetStreamApiError,
   jetstream,
   jetstreamManager,
   RetentionPolicy,
   StorageType,
-  DiscardPolicy,
-  type ConsumerConfig,
-  type ConsumerMessages,
   type JetStreamClient,
   type JetStreamManager,
   type JetStreamPublishOptions,
-  type JsMsg,
   type StreamConfig as NatsStreamConfig,
 } from '@nats-io/jetstream';
 import { connect, headers as natsHeaders, nanos, type NatsConnection } from '@nats-io/transport-node';
 import type {
   Bus,
-  BusMessage,
   ConsumeOptions,
   Consumer,
   MessageHandler,
@@ -42,17 +36,15 @@ import type {
   StreamConfig,
   Subscription,
 } from './bus.ts';
-import { decodeJson, decodeText } from './bus.ts';
 import { silentLogger, type BusLogger } from './logger.ts';
+import { consumerConfigOf, NatsConsumer } from './nats-consumer.ts';
 import {
   checkHeaders,
   checkPublishSubject,
   checkSubscribeSubject,
   DEFAULT_PUBLISH_TIMEOUT_MS,
-  isReservedHeader,
   normalizeConsumeOptions,
   normalizeStreamConfig,
-  type NormalizedConsumeOptions,
 } from './validate.ts';
 
 export interface NatsBusOptions {

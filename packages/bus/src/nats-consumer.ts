@@ -17,7 +17,7 @@ import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import type { BusMessage, Consumer, MessageHandler } from './bus.ts';
 import { decodeJson, decodeText } from './bus.ts';
 import type { BusLogger } from './logger.ts';
-import { isReservedHeader, type NormalizedConsumeOptions } from './validate.ts';
+import { isReservedHeader, nakDelay, type NormalizedConsumeOptions } from './validate.ts';
 
 export function consumerConfigOf(o: NormalizedConsumeOptions): Partial<ConsumerConfig> {
   return {
@@ -161,9 +161,14 @@ export class NatsConsumer implements Consumer {
         }
       } catch (err) {
         if (!msg.settled) {
-          const delayMs = this.#o.nakDelayMs(msg.deliveryCount);
+          const delayMs = nakDelay(this.#o, msg.deliveryCount);
           this.#logger.debug({ err, seq: msg.seq, deliveryCount: msg.deliveryCount, delayMs }, 'nats bus: handler failed, nak');
-          msg.nak(delayMs);
+          try {
+            msg.nak(delayMs);
+          } catch (nakErr) {
+            // Connection closed under us: the server redelivers after ack_wait anyway.
+            this.#logger.debug({ err: nakErr, seq: msg.seq }, 'nats bus: nak not sent');
+          }
         }
       } finally {
         this.#active--;

@@ -99,6 +99,17 @@ export function normalizeConsumeOptions(options: ConsumeOptions): NormalizedCons
   };
 }
 
+/** The consumer's nak delay for a failed delivery; a throwing or nonsense `nakDelayMs` falls back to the default. */
+export function nakDelay(options: NormalizedConsumeOptions, deliveryCount: number): number {
+  try {
+    const ms = options.nakDelayMs(deliveryCount);
+    if (Number.isFinite(ms) && ms >= 0) return ms;
+  } catch {
+    // A broken delay function must not lose the nak; use the default below.
+  }
+  return defaultNakDelayMs(deliveryCount);
+}
+
 /** Whether a consumer filter selects only subjects the stream captures. */
 export function filterFitsStream(filterSubject: string, streamSubjects: readonly string[]): boolean {
   return streamSubjects.some((pattern) => subjectIsSubsetOf(filterSubject, pattern));
