@@ -1,6 +1,10 @@
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { validateUser } from '@reflex/model';
+import { validateUser, type JsonObject } from '@reflex/model';
 import { loadPack } from '@reflex/packs';
+import { builtinRunners } from '@reflex/runners';
 import { describe, expect, it } from 'vitest';
 
 describe('the core pack', () => {
@@ -11,6 +15,8 @@ describe('the core pack', () => {
     expect(pack.triggerTypes.map((t) => t.ref)).toEqual(['core.interval', 'core.webhook']);
     expect(pack.actions.map((a) => [a.ref, a.runner])).toEqual([
       ['core.echo', 'echo'],
+      ['core.http', 'http-request'],
+      ['core.local', 'local-shell-cmd'],
       ['core.noop', 'noop'],
     ]);
   });
@@ -43,5 +49,56 @@ describe('the core pack', () => {
     const noop = pack.actions.find((a) => a.ref === 'core.noop')?.parametersSchema ?? {};
     expect(ok(noop, {})).not.toThrow();
     expect(ok(noop, { x: 1 })).toThrow();
+
+    const local = pack.actions.find((a) => a.ref === 'core.local')?.parametersSchema ?? {};
+    const cmd = { cmd: 'ls' };
+    expect(ok(local, cmd)).not.toThrow();
+    expect(cmd).toEqual({ cmd: 'ls', args: [], shell: false, env: {}, timeout: 60 });
+    expect(ok(local, { cmd: 'ls', args: ['-l', 3, true], env: { A_1: 'x', B: null }, cwd: '/tmp', stdin: 'x', timeout: 0.5 })).not.toThrow();
+    expect(ok(local, {})).toThrow();
+    expect(ok(local, { cmd: '' })).toThrow();
+    expect(ok(local, { cmd: 'ls', args: [{ a: 1 }] })).toThrow();
+    expect(ok(local, { cmd: 'ls', env: { 'NOT-A-NAME': 'x' } })).toThrow();
+    expect(ok(local, { cmd: 'ls', timeout: 0 })).toThrow();
+
+    const http = pack.actions.find((a) => a.ref === 'core.http')?.parametersSchema ?? {};
+    const get = { url: 'https://example.com/x' };
+    expect(ok(http, get)).not.toThrow();
+    expect(get).toEqual({ url: 'https://example.com/x', method: 'GET', headers: {}, query: {}, timeout: 60, follow_redirects: true });
+    expect(ok(http, { url: 'http://h/', method: 'POST', body: { any: ['json'] }, query: { a: [1, 'b'] }, expected_status: [200, 404] })).not.toThrow();
+    expect(ok(http, { url: 'ftp://h/' })).toThrow();
+    expect(ok(http, { url: 'http://h/', method: 'FETCH' })).toThrow();
+    expect(ok(http, { url: 'http://h/', expected_status: [99] })).toThrow();
+  });
+
+  it('names only runners that Reflex ships', async () => {
+    const pack = await loadPack(import.meta.dirname);
+    const shipped = builtinRunners().map((r) => r.name);
+    for (const action of pack.actions) expect(shipped, action.ref).toContain(action.runner);
+  });
+
+  it('runs core.local and core.http through their runners with the schema defaults applied', async () => {
+    const pack = await loadPack(import.meta.dirname);
+    const runners = new Map(builtinRunners().map((r) => [r.name, r]));
+    const execute = async (ref: string, parameters: JsonObject) => {
+      const action = pack.actions.find((a) => a.ref === ref);
+      if (action === undefined) throw new Error(`no ${ref}`);
+      validateUser(action.parametersSchema, parameters, 'parameters', ref);
+      const runner = runners.get(action.runner);
+      if (runner === undefined) throw new Error(`no runner ${action.runner}`);
+      const request = { executionId: 'x', action: ref, runner: action.runner, pack: 'core', parameters, traceId: 't' };
+      return runner.run(request, { signal: new AbortController().signal, packDir: import.meta.dirname });
+    };
+    expect(await execute('core.local', { cmd: 'echo', args: ['$(id)', '; ls'] })).toMatchObject({ exitCode: 0, stdout: '$(id) ; ls\n' });
+
+    const server = createServer((req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ path: req.url })));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/ping`;
+      expect(await execute('core.http', { url, query: { q: 'a b' } })).toMatchObject({ status: 200, body: { path: '/ping?q=a+b' } });
+    } finally {
+      server.close();
+    }
   });
 });

@@ -1,4 +1,5 @@
 import type { ErrorJson } from './errors.ts';
+import type { ActionPolicies } from './action.ts';
 import type { JsonObject, JsonValue } from './json.ts';
 import { REF_PATTERN } from './refs.ts';
 
@@ -22,7 +23,8 @@ const TRANSITIONS: Record<ExecutionStatus, readonly ExecutionStatus[]> = {
   requested: ['scheduled', 'delayed', 'running', 'canceled', 'failed'],
   delayed: ['scheduled', 'running', 'canceled', 'failed'],
   scheduled: ['running', 'delayed', 'canceled', 'failed'],
-  running: ['succeeded', 'failed', 'timeout', 'canceling', 'canceled'],
+  // running → delayed: a failed attempt waits for its retry (or an abandoned idempotent one).
+  running: ['succeeded', 'failed', 'timeout', 'canceling', 'canceled', 'delayed'],
   canceling: ['canceled', 'succeeded', 'failed', 'timeout'],
   succeeded: [],
   failed: [],
@@ -43,6 +45,15 @@ export function sourcesOf(to: ExecutionStatus): ExecutionStatus[] {
   return EXECUTION_STATUSES.filter((from) => TRANSITIONS[from].includes(to));
 }
 
+/** One step of an execution's life, appended by every transition. */
+export interface ExecutionHistoryEntry {
+  status: ExecutionStatus;
+  at: string;
+  attempt?: number;
+  /** Why: `retry after failed`, `waiting for a concurrency slot`, `abandoned by a dead runner`, ... */
+  reason?: string;
+}
+
 export interface Execution {
   id: string;
   action: string;
@@ -58,6 +69,12 @@ export interface Execution {
   traceId: string;
   attempt: number;
   host?: string;
+  /** Every status it went through, oldest first. */
+  history: ExecutionHistoryEntry[];
+  /** The execution this one re-runs. */
+  rerunOf?: string;
+  /** Where a `delayed` execution waits (e.g. a concurrency slot key). */
+  waitKey?: string;
   createdAt: string;
   updatedAt: string;
   startedAt?: string;
@@ -73,7 +90,22 @@ export interface ExecutionRequest {
   pack: string;
   parameters: JsonObject;
   traceId: string;
+  /** The action's policies as they were when it was requested. */
+  policies?: ActionPolicies;
 }
+
+/** Body of `POST /v1/executions/:id/re-run`. */
+export interface RerunInput {
+  /** Replaces the original's parameters key by key; absent keys keep their original value. */
+  parameters?: JsonObject;
+}
+
+export const rerunSchema = {
+  $id: 'reflex:rerun',
+  type: ['object', 'null'],
+  additionalProperties: false,
+  properties: { parameters: { type: 'object' } },
+} as const;
 
 /** Body of `POST /v1/executions`. */
 export interface ManualExecutionInput {
@@ -102,6 +134,7 @@ export function newExecution(fields: {
   rule?: string;
   eventId?: string;
   enforcementId?: string;
+  rerunOf?: string;
 }): Execution {
   const execution: Execution = {
     id: fields.id,
@@ -111,9 +144,11 @@ export function newExecution(fields: {
     status: 'requested',
     traceId: fields.traceId,
     attempt: 0,
+    history: [{ status: 'requested', at: fields.now, attempt: 0 }],
     createdAt: fields.now,
     updatedAt: fields.now,
   };
+  if (fields.rerunOf !== undefined) execution.rerunOf = fields.rerunOf;
   if (fields.rule !== undefined) execution.rule = fields.rule;
   if (fields.eventId !== undefined) execution.eventId = fields.eventId;
   if (fields.enforcementId !== undefined) execution.enforcementId = fields.enforcementId;
@@ -121,7 +156,7 @@ export function newExecution(fields: {
 }
 
 /** The bus message for an execution of `action`. */
-export function executionRequestOf(execution: Execution, action: { pack: string; entryPoint?: string }): ExecutionRequest {
+export function executionRequestOf(execution: Execution, action: { pack: string; entryPoint?: string; policies?: ActionPolicies }): ExecutionRequest {
   const request: ExecutionRequest = {
     executionId: execution.id,
     action: execution.action,
@@ -131,5 +166,6 @@ export function executionRequestOf(execution: Execution, action: { pack: string;
     traceId: execution.traceId,
   };
   if (action.entryPoint !== undefined) request.entryPoint = action.entryPoint;
+  if (action.policies !== undefined) request.policies = action.policies;
   return request;
 }

@@ -1,6 +1,7 @@
 import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
+  type ActionPolicies,
   actionSchema,
   makeRef,
   packManifestSchema,
@@ -335,8 +336,18 @@ function loadTriggerType(value: Record<string, unknown>, source: ItemSource, pac
   return { item, errors };
 }
 
+/** `policies:` is written snake_case in YAML (`max_attempts`); the model is camelCase. */
+function camelPolicies(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(camelPolicies);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>).map(([k, v]) => [k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase()), camelPolicies(v)]),
+  );
+}
+
 async function loadAction(value: Record<string, unknown>, source: ItemSource, pack: string, packDir: string): Promise<Loaded<Action>> {
   const { model, errors } = toModel(value, source, ACTION_KEYS, ['parametersSchema', 'parameters_schema']);
+  if (model['policies'] !== undefined) model['policies'] = camelPolicies(model['policies']);
   errors.push(...ownershipErrors(value, source, pack));
   model['pack'] = pack;
   delete model['ref'];
@@ -363,6 +374,7 @@ async function loadAction(value: Record<string, unknown>, source: ItemSource, pa
     runner: model['runner'] as string,
     ...(entryPoint !== undefined ? { entryPoint } : {}),
     parametersSchema: parameters.schema,
+    ...(model['policies'] !== undefined ? { policies: model['policies'] as ActionPolicies } : {}),
   };
   return { item, errors };
 }

@@ -67,7 +67,8 @@ describe('registerPacks', () => {
       registeredAt: t1.toISOString(),
     });
     expect((await store.triggerTypes.list()).map((t) => t.ref).sort()).toEqual(['core.interval', 'core.webhook', 'demo.alert']);
-    expect((await store.actions.list()).map((a) => a.ref).sort()).toEqual(['core.echo', 'core.noop', 'demo.page']);
+    const coreActions = (await loadPack(coreDir)).actions.map((a) => a.ref);
+    expect((await store.actions.list()).map((a) => a.ref).sort()).toEqual([...coreActions, 'demo.page'].sort());
     expect(await store.rules.get('demo.echo')).toEqual({
       ref: 'demo.echo',
       pack: 'demo',
@@ -203,7 +204,7 @@ describe('unregisterPack', () => {
     expect(await store.packs.get('demo')).toBeNull();
     expect(await store.triggerTypes.list({ pack: 'demo' })).toEqual([]);
     expect((await store.rules.list({ pack: 'demo' })).map((r) => r.ref)).toEqual(['demo.by_hand']);
-    expect((await store.actions.list()).map((a) => a.ref).sort()).toEqual(['core.echo', 'core.noop']);
+    expect((await store.actions.list()).map((a) => a.ref).sort()).toEqual((await loadPack(coreDir)).actions.map((a) => a.ref).sort());
     await expect(unregisterPack(store, 'demo')).rejects.toBeInstanceOf(NotFoundError);
   });
 });

@@ -4,6 +4,7 @@
  */
 import { ValidationError, type ErrorDetail, type ErrorJson, type EventContext, type JsonValue } from '@reflex/model';
 import { withClock, type Clock } from './clock.ts';
+import { compile } from './compiled-logic.ts';
 import { BUILTIN_OPERATIONS, jsonLogic } from './json-logic.ts';
 import { CUSTOM_OPERATIONS } from './operators.ts';
 import { forbiddenSegment } from './paths.ts';
@@ -198,12 +199,15 @@ export function compileCriteria(criteria: JsonValue | undefined, root = 'criteri
   if (isEmptyCriteria(criteria)) {
     return { source: criteria, always: true, evaluate: () => MATCHED };
   }
+  // Compiled once into closures with json-logic-js's exact semantics (see compiled-logic.ts).
+  const run = compile(criteria);
   return {
     source: criteria,
     always: false,
     evaluate(ctx, options) {
       try {
-        const result = withClock(options?.now, () => jsonLogic.apply(criteria, ctx));
+        const now = options?.now;
+        const result = now === undefined ? run(ctx) : withClock(now, () => run(ctx));
         return jsonLogic.truthy(result) ? MATCHED : NOT_MATCHED;
       } catch (err) {
         return { matched: false, error: evaluationError(err) };

@@ -120,7 +120,8 @@ export function timediff(timestamp: unknown): number | null {
   return Number.isFinite(seconds) ? seconds : null;
 }
 
-const operations: Record<string, Operation> = {
+/** Reflex's operators by name: registered on json-logic-js, and called directly by the compiled evaluator. */
+export const operations: Readonly<Record<string, Operation>> = {
   regex: patternOp('regex', 'regex'),
   iregex: patternOp('iregex', 'iregex'),
   glob: patternOp('glob', 'glob'),

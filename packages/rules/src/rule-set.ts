@@ -10,8 +10,6 @@
 import { eventContext, type ErrorJson, type EventContext, type ReflexEvent, type Rule } from '@reflex/model';
 import { compileRule, type CompileOptions, type CompiledRule } from './compile.ts';
 import type { EqualityPredicate } from './equality.ts';
-import { valueKeys } from './equality.ts';
-import { resolveVar } from './paths.ts';
 import { parameterKey, projectParameters } from './trigger.ts';
 
 export interface MatchResult {
@@ -21,41 +19,148 @@ export interface MatchResult {
   error?: ErrorJson;
 }
 
+/** A rule in the index, with its rank in ref order (candidates are returned by ref). */
+interface Entry {
+  readonly rule: CompiledRule;
+  order: number;
+}
+
 /** Where a rule sits inside its group. */
-type Placement = { kind: 'open' } | { kind: 'equality'; path: string; keys: readonly string[] };
+type Placement = { kind: 'open' } | { kind: 'equality'; predicate: EqualityPredicate };
+
+function addTo<K>(map: Map<K, Set<Entry>>, key: K, entry: Entry): void {
+  let set = map.get(key);
+  if (set === undefined) {
+    set = new Set();
+    map.set(key, set);
+  }
+  set.add(entry);
+}
+
+function removeFrom<K>(map: Map<K, Set<Entry>>, key: K, entry: Entry): void {
+  const set = map.get(key);
+  if (set === undefined) return;
+  set.delete(entry);
+  if (set.size === 0) map.delete(key);
+}
+
+function pushAll(set: Set<Entry> | undefined, out: Entry[]): void {
+  if (set !== undefined) for (const entry of set) out.push(entry);
+}
+
+/** Number(text) when JavaScript would compare `text` to a number as that number. */
+function numericValue(text: string): number | undefined {
+  const n = Number(text);
+  return Number.isNaN(n) ? undefined : n;
+}
+
+/**
+ * The rules filed under one equality path, by the literal they require. The maps are the typed
+ * form of equality.ts's index keys (`s:` looseString, `sn:` looseNumericString, `n:` looseNumber,
+ * `S:` / `N:` / `B:` the strict ones), so a lookup builds no key strings: whenever json-logic-js
+ * would find `value == literal` (or `===`), `lookup(value)` reaches the rule exactly once.
+ */
+class PathIndex {
+  readonly segments: readonly string[];
+  readonly looseString = new Map<string, Set<Entry>>();
+  readonly looseNumericString = new Map<number, Set<Entry>>();
+  readonly looseNumber = new Map<number, Set<Entry>>();
+  readonly strictString = new Map<string, Set<Entry>>();
+  readonly strictNumber = new Map<number, Set<Entry>>();
+  readonly strictBoolean = new Map<boolean, Set<Entry>>();
+  size = 0;
+
+  constructor(path: string) {
+    this.segments = path.split('.');
+  }
+
+  file(predicate: EqualityPredicate, entry: Entry, add: boolean): void {
+    const put = add ? addTo : removeFrom;
+    const { literal } = predicate;
+    if (predicate.operator === '===') {
+      if (typeof literal === 'string') put(this.strictString, literal, entry);
+      else if (typeof literal === 'number') put(this.strictNumber, literal, entry);
+      else put(this.strictBoolean, literal, entry);
+    } else if (typeof literal === 'string') {
+      put(this.looseString, literal, entry);
+      const n = numericValue(literal);
+      if (n !== undefined) put(this.looseNumericString, n, entry);
+    } else {
+      put(this.looseNumber, typeof literal === 'number' ? literal : literal ? 1 : 0, entry);
+    }
+    this.size += add ? 1 : -1;
+  }
+
+  /** Reads the path as json-logic's `var` does (`null` when missing), then collects the rules. */
+  collect(ctx: EventContext, out: Entry[]): void {
+    let value: unknown = ctx;
+    for (const segment of this.segments) {
+      if (value === null || value === undefined) return;
+      value = (value as Record<string, unknown>)[segment];
+    }
+    switch (typeof value) {
+      case 'string': {
+        pushAll(this.looseString.get(value), out);
+        pushAll(this.strictString.get(value), out);
+        const n = numericValue(value);
+        if (n !== undefined) pushAll(this.looseNumber.get(n), out);
+        return;
+      }
+      case 'number':
+        if (Number.isNaN(value)) return;
+        pushAll(this.looseNumber.get(value), out);
+        pushAll(this.looseNumericString.get(value), out);
+        pushAll(this.strictNumber.get(value), out);
+        return;
+      case 'boolean':
+        pushAll(this.looseNumber.get(value ? 1 : 0), out);
+        pushAll(this.looseNumericString.get(value ? 1 : 0), out);
+        pushAll(this.strictBoolean.get(value), out);
+        return;
+      case 'object': {
+        if (value === null) return;
+        // `==` turns an object or array into its text first (arrays join, objects "[object Object]").
+        let text: string;
+        try {
+          text = String(value);
+        } catch {
+          return; // `==` would throw too: the rule cannot match
+        }
+        pushAll(this.looseString.get(text), out);
+        const n = numericValue(text);
+        if (n !== undefined) pushAll(this.looseNumber.get(n), out);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+}
 
 /** Rules that share a trigger type and the same trigger parameters. */
 class Group {
-  readonly open = new Set<CompiledRule>();
-  /** path → literal key → rules. */
-  readonly byPath = new Map<string, Map<string, Set<CompiledRule>>>();
+  readonly open = new Set<Entry>();
+  readonly byPath = new Map<string, PathIndex>();
   readonly placements = new Map<string, Placement>();
 
   get size(): number {
     return this.placements.size;
   }
 
-  add(rule: CompiledRule): void {
-    const predicate = this.choose(rule.equalities);
+  add(entry: Entry): void {
+    const predicate = this.choose(entry.rule.equalities);
     if (predicate === undefined) {
-      this.open.add(rule);
-      this.placements.set(rule.ref, { kind: 'open' });
+      this.open.add(entry);
+      this.placements.set(entry.rule.ref, { kind: 'open' });
       return;
     }
-    let byKey = this.byPath.get(predicate.path);
-    if (byKey === undefined) {
-      byKey = new Map();
-      this.byPath.set(predicate.path, byKey);
+    let index = this.byPath.get(predicate.path);
+    if (index === undefined) {
+      index = new PathIndex(predicate.path);
+      this.byPath.set(predicate.path, index);
     }
-    for (const key of predicate.keys) {
-      let rules = byKey.get(key);
-      if (rules === undefined) {
-        rules = new Set();
-        byKey.set(key, rules);
-      }
-      rules.add(rule);
-    }
-    this.placements.set(rule.ref, { kind: 'equality', path: predicate.path, keys: predicate.keys });
+    index.file(predicate, entry, true);
+    this.placements.set(entry.rule.ref, { kind: 'equality', predicate });
   }
 
   /** Prefers a path the group already indexes, so events resolve as few paths as possible. */
@@ -63,34 +168,23 @@ class Group {
     return predicates.find((p) => this.byPath.has(p.path)) ?? predicates[0];
   }
 
-  delete(rule: CompiledRule): void {
-    const placement = this.placements.get(rule.ref);
+  delete(entry: Entry): void {
+    const placement = this.placements.get(entry.rule.ref);
     if (placement === undefined) return;
-    this.placements.delete(rule.ref);
+    this.placements.delete(entry.rule.ref);
     if (placement.kind === 'open') {
-      this.open.delete(rule);
+      this.open.delete(entry);
       return;
     }
-    const byKey = this.byPath.get(placement.path);
-    if (byKey === undefined) return;
-    for (const key of placement.keys) {
-      const rules = byKey.get(key);
-      if (rules === undefined) continue;
-      rules.delete(rule);
-      if (rules.size === 0) byKey.delete(key);
-    }
-    if (byKey.size === 0) this.byPath.delete(placement.path);
+    const index = this.byPath.get(placement.predicate.path);
+    if (index === undefined) return;
+    index.file(placement.predicate, entry, false);
+    if (index.size === 0) this.byPath.delete(placement.predicate.path);
   }
 
-  collect(ctx: EventContext, out: CompiledRule[]): void {
-    for (const rule of this.open) out.push(rule);
-    for (const [path, byKey] of this.byPath) {
-      // Paths were validated at compile time; resolveVar reads them as json-logic's `var` does.
-      for (const key of valueKeys(resolveVar(ctx, path))) {
-        const rules = byKey.get(key);
-        if (rules !== undefined) for (const rule of rules) out.push(rule);
-      }
-    }
+  collect(ctx: EventContext, out: Entry[]): void {
+    for (const entry of this.open) out.push(entry);
+    for (const index of this.byPath.values()) index.collect(ctx, out);
   }
 }
 
@@ -100,36 +194,36 @@ class TypeBucket {
   readonly byNames = new Map<string, { names: string[]; groups: Map<string, Group> }>();
   size = 0;
 
-  add(rule: CompiledRule): void {
-    const { names, key } = parameterKey(rule.triggerParameters);
+  add(entry: Entry): void {
+    const { names, key } = parameterKey(entry.rule.triggerParameters);
     const namesKey = JSON.stringify(names);
-    let entry = this.byNames.get(namesKey);
-    if (entry === undefined) {
-      entry = { names, groups: new Map() };
-      this.byNames.set(namesKey, entry);
+    let byKey = this.byNames.get(namesKey);
+    if (byKey === undefined) {
+      byKey = { names, groups: new Map() };
+      this.byNames.set(namesKey, byKey);
     }
-    let group = entry.groups.get(key);
+    let group = byKey.groups.get(key);
     if (group === undefined) {
       group = new Group();
-      entry.groups.set(key, group);
+      byKey.groups.set(key, group);
     }
-    group.add(rule);
+    group.add(entry);
     this.size += 1;
   }
 
-  delete(rule: CompiledRule): void {
-    const { names, key } = parameterKey(rule.triggerParameters);
+  delete(entry: Entry): void {
+    const { names, key } = parameterKey(entry.rule.triggerParameters);
     const namesKey = JSON.stringify(names);
-    const entry = this.byNames.get(namesKey);
-    const group = entry?.groups.get(key);
-    if (entry === undefined || group === undefined) return;
-    group.delete(rule);
+    const byKey = this.byNames.get(namesKey);
+    const group = byKey?.groups.get(key);
+    if (byKey === undefined || group === undefined) return;
+    group.delete(entry);
     this.size -= 1;
-    if (group.size === 0) entry.groups.delete(key);
-    if (entry.groups.size === 0) this.byNames.delete(namesKey);
+    if (group.size === 0) byKey.groups.delete(key);
+    if (byKey.groups.size === 0) this.byNames.delete(namesKey);
   }
 
-  collect(event: ReflexEvent, ctx: EventContext, out: CompiledRule[]): void {
+  collect(event: ReflexEvent, ctx: EventContext, out: Entry[]): void {
     for (const { names, groups } of this.byNames.values()) {
       const key = projectParameters(event.triggerParameters, names);
       if (key === undefined) continue;
@@ -138,15 +232,23 @@ class TypeBucket {
   }
 }
 
-function byRef(a: CompiledRule, b: CompiledRule): number {
-  return a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0;
+function byRef(a: Entry, b: Entry): number {
+  return a.rule.ref < b.rule.ref ? -1 : a.rule.ref > b.rule.ref ? 1 : 0;
+}
+
+function byOrder(a: Entry, b: Entry): number {
+  return a.order - b.order;
 }
 
 /** Compiled rules, indexed for matching events. Not thread-shared: one per engine. */
 export class RuleSet {
   readonly #options: CompileOptions;
   readonly #rules = new Map<string, CompiledRule>();
+  /** The indexed (enabled) rules. */
+  readonly #entries = new Map<string, Entry>();
   readonly #byType = new Map<string, TypeBucket>();
+  /** Whether `Entry.order` must be renumbered before the next lookup (a rule came or went). */
+  #unordered = false;
 
   constructor(options: CompileOptions = {}) {
     this.#options = options;
@@ -179,7 +281,10 @@ export class RuleSet {
         bucket = new TypeBucket();
         this.#byType.set(compiled.triggerType, bucket);
       }
-      bucket.add(compiled);
+      const entry: Entry = { rule: compiled, order: 0 };
+      this.#entries.set(compiled.ref, entry);
+      bucket.add(entry);
+      this.#unordered = true;
     }
     return compiled;
   }
@@ -189,23 +294,41 @@ export class RuleSet {
     const existing = this.#rules.get(ref);
     if (existing === undefined) return false;
     this.#rules.delete(ref);
-    const bucket = this.#byType.get(existing.triggerType);
-    if (bucket !== undefined && existing.enabled) {
-      bucket.delete(existing);
-      if (bucket.size === 0) this.#byType.delete(existing.triggerType);
+    const entry = this.#entries.get(ref);
+    if (entry !== undefined) {
+      this.#entries.delete(ref);
+      const bucket = this.#byType.get(existing.triggerType);
+      if (bucket !== undefined) {
+        bucket.delete(entry);
+        if (bucket.size === 0) this.#byType.delete(existing.triggerType);
+      }
     }
     return true;
   }
 
   clear(): void {
     this.#rules.clear();
+    this.#entries.clear();
     this.#byType.clear();
   }
 
-  #candidates(event: ReflexEvent, ctx: EventContext): CompiledRule[] {
-    const out: CompiledRule[] = [];
+  /** Ranks the indexed rules by ref, so candidates sort by a number instead of by string. */
+  #order(): void {
+    const entries = [...this.#entries.values()].sort(byRef);
+    entries.forEach((entry, i) => {
+      entry.order = i;
+    });
+    this.#unordered = false;
+  }
+
+  #candidates(event: ReflexEvent, ctx: EventContext): Entry[] {
+    const out: Entry[] = [];
     this.#byType.get(event.type)?.collect(event, ctx, out);
-    return out.sort(byRef);
+    if (out.length > 1) {
+      if (this.#unordered) this.#order();
+      out.sort(byOrder);
+    }
+    return out;
   }
 
   /**
@@ -213,17 +336,19 @@ export class RuleSet {
    * predicates its payload satisfies, by ref. Their criteria still decide.
    */
   candidates(event: ReflexEvent): CompiledRule[] {
-    return this.#candidates(event, eventContext(event));
+    return this.#candidates(event, eventContext(event)).map((entry) => entry.rule);
   }
 
   /** Evaluates every candidate's criteria: matched or not, and why evaluation failed. */
   match(event: ReflexEvent): MatchResult[] {
     const ctx = eventContext(event);
-    return this.#candidates(event, ctx).map((rule) => {
+    const entries = this.#candidates(event, ctx);
+    const out = new Array<MatchResult>(entries.length);
+    for (let i = 0; i < entries.length; i += 1) {
+      const rule = entries[i]!.rule;
       const result = rule.evaluate(ctx);
-      return result.error === undefined
-        ? { rule, matched: result.matched }
-        : { rule, matched: result.matched, error: result.error };
-    });
+      out[i] = result.error === undefined ? { rule, matched: result.matched } : { rule, matched: result.matched, error: result.error };
+    }
+    return out;
   }
 }

@@ -19,6 +19,9 @@ export const ENV = {
   executionsRetentionDays: 'REFLEX_EXECUTIONS_RETENTION_DAYS',
   bodyLimitBytes: 'REFLEX_BODY_LIMIT_BYTES',
   ackWaitSeconds: 'REFLEX_ACK_WAIT_SECONDS',
+  runnerAckWaitSeconds: 'REFLEX_RUNNER_ACK_WAIT_SECONDS',
+  actionTimeoutSeconds: 'REFLEX_ACTION_TIMEOUT_SECONDS',
+  resultMaxBytes: 'REFLEX_RESULT_MAX_BYTES',
 } as const;
 
 export interface ReflexConfig {
@@ -38,6 +41,12 @@ export interface ReflexConfig {
   bodyLimitBytes: number;
   /** How long an unacked event waits before another rules engine gets it (after a crash). */
   ackWaitSeconds: number;
+  /** How long a running execution's runner may stay silent before it counts as dead (abandoned). */
+  runnerAckWaitSeconds: number;
+  /** Attempt time limit of actions without a `timeout` policy. */
+  actionTimeoutSeconds: number;
+  /** Results larger than this (JSON bytes) are stored as a marked, truncated preview. */
+  resultMaxBytes: number;
 }
 
 export const configSchema = {
@@ -58,6 +67,9 @@ export const configSchema = {
     executionsRetentionDays: { type: 'number', minimum: 0, default: 30 },
     bodyLimitBytes: { type: 'integer', minimum: 1024, default: 1048576 },
     ackWaitSeconds: { type: 'number', minimum: 1, maximum: 3600, default: 30 },
+    runnerAckWaitSeconds: { type: 'number', minimum: 1, maximum: 3600, default: 60 },
+    actionTimeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 604800, default: 600 },
+    resultMaxBytes: { type: 'integer', minimum: 1024, default: 1048576 },
   },
 } as const;
 
@@ -67,6 +79,9 @@ const NUMERIC = new Set<keyof ReflexConfig>([
   'executionsRetentionDays',
   'bodyLimitBytes',
   'ackWaitSeconds',
+  'runnerAckWaitSeconds',
+  'actionTimeoutSeconds',
+  'resultMaxBytes',
 ]);
 
 /**

@@ -7,16 +7,21 @@ export type {
   ExecutionPatch,
   ExecutionRepo,
   FiringRecord,
+  OutputChunk,
+  OutputRepo,
   PackContentRepo,
   PackRepo,
   Page,
   PageOptions,
+  PurgeCounts,
   RetentionConfig,
   RuleFilter,
   RuleRepo,
+  SlotRepo,
   Store,
 } from './store.ts';
 export { DEFAULT_RETENTION } from './store.ts';
 export { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from './cursor.ts';
+export { DEFAULT_OUTPUT_LIMIT, MAX_OUTPUT_LIMIT } from './output.ts';
 export { createSqliteStore, type SqliteStoreOptions } from './sqlite-store.ts';
 export { createMongoStore, type MongoStoreOptions } from './mongo-store.ts';

@@ -40,17 +40,39 @@ if (mongodbUrl === '') {
       const client = new MongoClient(mongodbUrl);
       try {
         const db = client.db(dbName);
-        for (const name of [COLLECTIONS.events, COLLECTIONS.enforcements, COLLECTIONS.executions]) {
+        for (const name of [COLLECTIONS.events, COLLECTIONS.enforcements, COLLECTIONS.executions, COLLECTIONS.outputs, COLLECTIONS.slots]) {
           const ttl = (await db.collection(name).indexes()).find((index) => index.name === 'ttl_expireAt');
           expect(ttl, name).toMatchObject({ key: { expireAt: 1 }, expireAfterSeconds: 0 });
         }
         const executions = (await db.collection(COLLECTIONS.executions).indexes()).map((index) => index.name);
         expect(executions).toEqual(expect.arrayContaining(['createdAt_id', 'status_createdAt_id', 'eventId_createdAt_id']));
+        const outputs = (await db.collection(COLLECTIONS.outputs).indexes()).map((index) => index.name);
+        expect(outputs).toContain('executionId_seq');
         // Opening again over existing indexes is harmless.
         await (await createMongoStore({ url: mongodbUrl, dbName })).close();
       } finally {
         await client.close();
         await store.close();
+      }
+    });
+
+    it('two clients racing for the last slot: exactly one takes it, and both see the same holder', async () => {
+      const dbName = freshDbName();
+      const a = await createMongoStore({ url: mongodbUrl, dbName });
+      const b = await createMongoStore({ url: mongodbUrl, dbName });
+      try {
+        const enqueuedAt = new Date().toISOString();
+        const tries = Array.from({ length: 10 }, (_, i) => [
+          a.slots.acquire('core.local', `a-${i}`, 1, 60_000, enqueuedAt),
+          b.slots.acquire('core.local', `b-${i}`, 1, 60_000, enqueuedAt),
+        ]).flat();
+        expect((await Promise.all(tries)).filter(Boolean)).toHaveLength(1);
+        const holders = await a.slots.holders('core.local');
+        expect(holders).toHaveLength(1);
+        expect(await b.slots.holders('core.local')).toEqual(holders);
+      } finally {
+        await a.close();
+        await b.close();
       }
     });
 

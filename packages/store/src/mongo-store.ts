@@ -6,12 +6,12 @@
  *
  * Derived-id records are written with `updateOne` + `$setOnInsert` + upsert: a record whose id
  * exists is left as it is, so a redelivered firing changes nothing. A transition is one
- * `findOneAndUpdate` filtered on the expected statuses: MongoDB applies it atomically per document.
+ * `findOneAndUpdate` filtered on the expected statuses (its history entry `$push`ed by the same
+ * update): MongoDB applies it atomically per document. Output chunks and concurrency slots live in
+ * mongo-outputs.ts and mongo-slots.ts.
  */
 import {
-  MongoBulkWriteError,
   MongoClient,
-  MongoServerError,
   type AnyBulkWriteOperation,
   type Collection,
   type Db,
@@ -35,6 +35,9 @@ import {
   type TriggerType,
 } from '@reflex/model';
 import { pageQuery, toPage, type PageQuery, type Position } from './cursor.ts';
+import { isDuplicateKey, onlyDuplicateKeys } from './mongo-errors.ts';
+import { mongoOutputs, type StoredChunk } from './mongo-outputs.ts';
+import { mongoSlots, type StoredSlots } from './mongo-slots.ts';
 import { expiryOf, resolveRetention } from './retention.ts';
 import type {
   EventFilter,
@@ -44,12 +47,13 @@ import type {
   Page,
   PackContentRepo,
   PageOptions,
+  PurgeCounts,
   RetentionConfig,
   RuleFilter,
   Store,
 } from './store.ts';
 import { timeOf } from './time.ts';
-import { patchEntries, refusedTransition, transitionSources } from './transition.ts';
+import { historyEntry, patchEntries, refusedTransition, transitionSources } from './transition.ts';
 
 export interface MongoStoreOptions {
   /** A MongoDB connection string (`mongodb://` or `mongodb+srv://`). */
@@ -68,6 +72,8 @@ export const COLLECTIONS = {
   events: 'events',
   enforcements: 'enforcements',
   executions: 'executions',
+  outputs: 'outputs',
+  slots: 'slots',
 } as const;
 
 /** Newest first, the order every paged list uses; `_id` is the record's id. */
@@ -101,28 +107,13 @@ export const INDEXES: Record<Exclude<keyof typeof COLLECTIONS, 'packs'>, IndexDe
     { key: { eventId: 1, ...NEWEST_FIRST }, name: 'eventId_createdAt_id' },
     TTL,
   ],
+  outputs: [{ key: { executionId: 1, seq: 1 }, name: 'executionId_seq' }, TTL],
+  slots: [TTL],
 };
 
 /** Every document is keyed by the record's id, ref or name (never an ObjectId). */
 interface Stored extends Document {
   _id: string;
-}
-
-const DUPLICATE_KEY = 11000;
-
-function isDuplicateKey(err: unknown): boolean {
-  return err instanceof MongoServerError && err.code === DUPLICATE_KEY;
-}
-
-/** A bulk write whose only failures are duplicate keys left every record in place: that is success. */
-function onlyDuplicateKeys(err: unknown): boolean {
-  if (!(err instanceof MongoBulkWriteError)) return false;
-  const writeErrors = err.result.getWriteErrors();
-  return (
-    err.result.getWriteConcernError() === undefined &&
-    writeErrors.length > 0 &&
-    writeErrors.every((e) => e.code === DUPLICATE_KEY)
-  );
 }
 
 /** The record as it went in: the storage fields removed. */
@@ -178,6 +169,8 @@ export async function createMongoStore(options: MongoStoreOptions): Promise<Stor
   const events: Collection<Stored> = collectionOf(COLLECTIONS.events);
   const enforcements: Collection<Stored> = collectionOf(COLLECTIONS.enforcements);
   const executions: Collection<Stored> = collectionOf(COLLECTIONS.executions);
+  const outputs: Collection<StoredChunk> = db.collection<StoredChunk>(COLLECTIONS.outputs);
+  const slots: Collection<StoredSlots> = db.collection<StoredSlots>(COLLECTIONS.slots);
 
   /** The storage fields of a derived-id record (everything but `_id`, which the upsert filter sets). */
   const timed = (record: object, createdMs: number, retentionMs: number): Document => {
@@ -358,11 +351,13 @@ export async function createMongoStore(options: MongoStoreOptions): Promise<Stor
       },
       async transition(id: string, to: ExecutionStatus, patch?: ExecutionPatch, from?: ExecutionStatus[]) {
         const sources = transitionSources(to, from);
-        const set: Document = { status: to, updatedAt: new Date().toISOString() };
+        const updatedAt = new Date().toISOString();
+        const set: Document = { status: to, updatedAt };
         for (const [field, value] of patchEntries(patch)) set[field] = value;
+        const push: Document = { history: historyEntry(to, updatedAt, patch) };
         const updated = await executions.findOneAndUpdate(
           { _id: id, status: { $in: sources } },
-          { $set: set },
+          { $set: set, $push: push },
           { returnDocument: 'after' },
         );
         if (updated !== null) return strip<Execution>(updated) as Execution;
@@ -370,9 +365,14 @@ export async function createMongoStore(options: MongoStoreOptions): Promise<Stor
         throw refusedTransition(id, current?.['status'] as ExecutionStatus | undefined, to, sources);
       },
       async delete(id) {
-        return (await executions.deleteOne({ _id: id })).deletedCount > 0;
+        const deleted = (await executions.deleteOne({ _id: id })).deletedCount > 0;
+        await outputs.deleteMany({ executionId: id });
+        return deleted;
       },
     },
+
+    outputs: mongoOutputs(outputs, executions, retention),
+    slots: mongoSlots(slots),
 
     async record(batch: FiringRecord[]) {
       // Build every document first: a bad time fails the batch before anything is written.
@@ -385,14 +385,17 @@ export async function createMongoStore(options: MongoStoreOptions): Promise<Stor
       await insertAllOnce(executions, executionDocs);
     },
 
-    async purgeExpired(now: Date = new Date()) {
+    async purgeExpired(now: Date = new Date()): Promise<PurgeCounts> {
       const expired = { expireAt: { $lte: now } };
-      const [e, x, f] = await Promise.all([
+      const [e, x, f, o] = await Promise.all([
         events.deleteMany(expired),
         executions.deleteMany(expired),
         enforcements.deleteMany(expired),
+        outputs.deleteMany(expired),
+        // Slot keys whose holders and waiters all timed out, judged by the clock the slots run on.
+        slots.deleteMany({ expireAt: { $lte: new Date() } }),
       ]);
-      return { events: e.deletedCount, executions: x.deletedCount, enforcements: f.deletedCount };
+      return { events: e.deletedCount, executions: x.deletedCount, enforcements: f.deletedCount, outputs: o.deletedCount };
     },
 
     async ping() {

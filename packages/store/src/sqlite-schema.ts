@@ -81,6 +81,39 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX executions_event_created ON executions (event_id, created_ms, id) WHERE event_id IS NOT NULL;
   CREATE INDEX executions_expires ON executions (expires_ms) WHERE expires_ms IS NOT NULL;
   `,
+
+  // 2: live output of executions, and concurrency slots with their FIFO queues. A chunk's text is
+  // a UTF-8 BLOB: a TEXT value would come back cut at its first NUL character.
+  `
+  CREATE TABLE output_chunks (
+    execution_id TEXT NOT NULL,
+    seq          INTEGER NOT NULL,
+    stream       TEXT NOT NULL,
+    text         BLOB NOT NULL,
+    at           TEXT NOT NULL,
+    expires_ms   INTEGER,
+    PRIMARY KEY (execution_id, seq)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX output_chunks_expires ON output_chunks (expires_ms) WHERE expires_ms IS NOT NULL;
+
+  CREATE TABLE slot_holders (
+    key         TEXT NOT NULL,
+    holder      TEXT NOT NULL,
+    acquired_ms INTEGER NOT NULL,
+    expires_ms  INTEGER NOT NULL,
+    PRIMARY KEY (key, holder)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX slot_holders_expires ON slot_holders (expires_ms);
+
+  CREATE TABLE slot_queue (
+    key         TEXT NOT NULL,
+    holder      TEXT NOT NULL,
+    enqueued_ms INTEGER NOT NULL,
+    expires_ms  INTEGER NOT NULL,
+    PRIMARY KEY (key, holder)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX slot_queue_expires ON slot_queue (expires_ms);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

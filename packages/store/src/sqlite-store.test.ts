@@ -1,7 +1,10 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ValidationError, type Execution, type ReflexEvent } from '@reflex/model';
@@ -26,7 +29,18 @@ function event(id: string, occurredAt = now()): ReflexEvent {
 
 function execution(id: string): Execution {
   const t = now();
-  return { id, action: 'core.echo', runner: 'node', parameters: {}, status: 'requested', traceId: 't', attempt: 1, createdAt: t, updatedAt: t };
+  return {
+    id,
+    action: 'core.echo',
+    runner: 'node',
+    parameters: {},
+    status: 'requested',
+    traceId: 't',
+    attempt: 0,
+    history: [{ status: 'requested', at: t, attempt: 0 }],
+    createdAt: t,
+    updatedAt: t,
+  };
 }
 
 describe('SQLite store', () => {
@@ -77,6 +91,90 @@ describe('SQLite store', () => {
     }
   });
 
+  it('two stores on one file racing for the last slot: exactly one takes it', async () => {
+    const path = freshPath();
+    const a = await createSqliteStore({ path });
+    const b = await createSqliteStore({ path });
+    try {
+      const enqueuedAt = now();
+      const tries = Array.from({ length: 10 }, (_, i) => [
+        a.slots.acquire('core.local', `a-${i}`, 1, 60_000, enqueuedAt),
+        b.slots.acquire('core.local', `b-${i}`, 1, 60_000, enqueuedAt),
+      ]).flat();
+      const won = (await Promise.all(tries)).filter(Boolean);
+      expect(won).toHaveLength(1);
+      const holders = await a.slots.holders('core.local');
+      expect(holders).toHaveLength(1);
+      expect(await b.slots.holders('core.local')).toEqual(holders);
+      // The holder's release, seen through the other store, lets only the head of the queue in
+      // (equal enqueuedAt: the smallest holder id).
+      const holder = holders[0] ?? '';
+      await (holder.startsWith('a-') ? a : b).slots.release('core.local', holder);
+      const [head, next] = Array.from({ length: 10 }, (_, i) => [`a-${i}`, `b-${i}`])
+        .flat()
+        .filter((h) => h !== holder)
+        .sort();
+      expect(await b.slots.acquire('core.local', next ?? '', 1, 60_000, enqueuedAt)).toBe(false);
+      expect(await a.slots.acquire('core.local', head ?? '', 1, 60_000, enqueuedAt)).toBe(true);
+      expect(await b.slots.holders('core.local')).toEqual([head]);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('four processes on one file racing for 40 slots of limit 1: each slot has exactly one holder', async () => {
+    const path = freshPath();
+    await (await createSqliteStore({ path })).close(); // migrated before the race
+    const racer = fileURLToPath(new URL('../test/slot-racer.ts', import.meta.url));
+    const keys = 40;
+    const startAt = Date.now() + 1500; // every process is open and waiting by then
+    const runs = ['p1', 'p2', 'p3', 'p4'].map(async (holder) => {
+      const { stdout } = await promisify(execFile)(process.execPath, ['--no-warnings', racer, path, holder, String(startAt), String(keys)]);
+      return { holder, won: JSON.parse(stdout) as string[] };
+    });
+    const results = await Promise.all(runs);
+    const winners = new Map<string, string[]>();
+    for (const { holder, won } of results) for (const key of won) winners.set(key, [...(winners.get(key) ?? []), holder]);
+    expect(winners.size).toBe(keys);
+    for (const [key, holders] of winners) expect(holders, key).toHaveLength(1);
+
+    const store = await createSqliteStore({ path });
+    try {
+      for (let i = 0; i < keys; i++) expect(await store.slots.holders(`k${i}`)).toEqual(winners.get(`k${i}`));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('migrates a version 1 database to the current schema, keeping its records', async () => {
+    const path = freshPath();
+    await (await createSqliteStore({ path })).close();
+    // Back to version 1 as it shipped, with an execution written before history existed.
+    const raw = new DatabaseSync(path);
+    raw.exec('DROP TABLE output_chunks; DROP TABLE slot_holders; DROP TABLE slot_queue; PRAGMA user_version = 1');
+    const old: Partial<Execution> = execution('exe-old');
+    delete old.history;
+    raw
+      .prepare('INSERT INTO executions (id, action, status, created_ms, doc) VALUES (?, ?, ?, ?, ?)')
+      .run('exe-old', 'core.echo', 'requested', Date.now(), JSON.stringify(old));
+    raw.close();
+
+    const store = await createSqliteStore({ path });
+    try {
+      const running = await store.executions.transition('exe-old', 'running', { attempt: 1 });
+      expect(running.history).toStrictEqual([{ status: 'running', at: running.updatedAt, attempt: 1 }]);
+      await store.outputs.append('exe-old', [{ seq: 1, stream: 'stdout', text: 'hi', at: now() }]);
+      expect(await store.outputs.list('exe-old')).toHaveLength(1);
+      expect(await store.slots.acquire('k', 'exe-old', 1, 60_000, now())).toBe(true);
+    } finally {
+      await store.close();
+    }
+    const check = new DatabaseSync(path, { readOnly: true });
+    expect(check.prepare('PRAGMA user_version').get()).toMatchObject({ user_version: SCHEMA_VERSION });
+    check.close();
+  });
+
   it('sweeps expired rows on its own interval, and stops when closed', async () => {
     const sweepErrors: unknown[] = [];
     const store = await createSqliteStore({
@@ -108,7 +206,7 @@ describe('SQLite store', () => {
       await store.events.insert(event('evt-1'));
       await store.executions.insert(execution('exe-1'));
       const farFuture = new Date(Date.now() + 100 * 365 * 24 * 3600 * 1000);
-      expect(await store.purgeExpired(farFuture)).toEqual({ events: 0, executions: 1, enforcements: 0 });
+      expect(await store.purgeExpired(farFuture)).toEqual({ events: 0, executions: 1, enforcements: 0, outputs: 0 });
       expect(await store.events.get('evt-1')).not.toBeNull();
     } finally {
       await store.close();

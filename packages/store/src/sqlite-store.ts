@@ -22,7 +22,10 @@ import {
 } from '@reflex/model';
 import { pageQuery, toPage, type PageQuery } from './cursor.ts';
 import { expiryOf, resolveRetention } from './retention.ts';
+import type { Row, SqliteOps } from './sqlite-ops.ts';
+import { sqliteOutputs } from './sqlite-outputs.ts';
 import { migrate } from './sqlite-schema.ts';
+import { sqliteSlots } from './sqlite-slots.ts';
 import type {
   EventFilter,
   ExecutionFilter,
@@ -31,12 +34,13 @@ import type {
   Page,
   PackContentRepo,
   PageOptions,
+  PurgeCounts,
   RetentionConfig,
   RuleFilter,
   Store,
 } from './store.ts';
 import { timeOf } from './time.ts';
-import { patchEntries, refusedTransition, transitionSources } from './transition.ts';
+import { historyEntry, patchEntries, refusedTransition, transitionSources } from './transition.ts';
 
 export interface SqliteStoreOptions {
   /** The database file (its parent folders are created), or `:memory:`. */
@@ -53,8 +57,6 @@ export interface SqliteStoreOptions {
 
 const DEFAULT_SWEEP_INTERVAL_MS = 60_000;
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
-
-type Row = Record<string, unknown>;
 
 function parseDoc<T>(row: Row | undefined): T | null {
   if (row === undefined) return null;
@@ -213,13 +215,24 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
     },
   });
 
-  const purgeExpired = (now: Date = new Date()): { events: number; executions: number; enforcements: number } => {
+  const ops: SqliteOps = { get, all, run, transaction };
+
+  const purgeExpired = (now: Date = new Date()): PurgeCounts => {
     const nowMs = now.getTime();
-    return transaction(() => ({
-      events: run('DELETE FROM events WHERE expires_ms <= ?', nowMs),
-      executions: run('DELETE FROM executions WHERE expires_ms <= ?', nowMs),
-      enforcements: run('DELETE FROM enforcements WHERE expires_ms <= ?', nowMs),
-    }));
+    return transaction(() => {
+      const counts: PurgeCounts = {
+        events: run('DELETE FROM events WHERE expires_ms <= ?', nowMs),
+        executions: run('DELETE FROM executions WHERE expires_ms <= ?', nowMs),
+        enforcements: run('DELETE FROM enforcements WHERE expires_ms <= ?', nowMs),
+        outputs: run('DELETE FROM output_chunks WHERE expires_ms <= ?', nowMs),
+      };
+      // Slots and waiters that timed out on keys nobody acquires any more, judged by the clock the
+      // slots run on (not `now`, which a caller may set ahead to purge records early).
+      const clockMs = Date.now();
+      run('DELETE FROM slot_holders WHERE expires_ms <= ?', clockMs);
+      run('DELETE FROM slot_queue WHERE expires_ms <= ?', clockMs);
+      return counts;
+    });
   };
 
   let sweeper: NodeJS.Timeout | undefined;
@@ -362,15 +375,19 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
       async transition(id: string, to: ExecutionStatus, patch?: ExecutionPatch, from?: ExecutionStatus[]) {
         const sources = transitionSources(to, from);
         const entries = patchEntries(patch);
-        // One statement per set of patched fields (the field names come from a fixed list).
+        const updatedAt = new Date().toISOString();
+        // One statement per set of patched fields (the field names come from a fixed list). The
+        // history entry is appended by the same statement, so it lands with the status or not at all.
         const sets = entries.map(([field]) => `, '$.${field}', json(?)`).join('');
         const updated = get(
-          `UPDATE executions SET status = ?, doc = json_set(doc, '$.status', ?, '$.updatedAt', ?${sets})
+          `UPDATE executions SET status = ?, doc = json_set(doc, '$.status', ?, '$.updatedAt', ?${sets},
+             '$.history', json_insert(coalesce(json_extract(doc, '$.history'), json('[]')), '$[#]', json(?)))
            WHERE id = ? AND status IN (SELECT value FROM json_each(?)) RETURNING doc`,
           to,
           to,
-          new Date().toISOString(),
+          updatedAt,
           ...entries.map(([, value]) => JSON.stringify(value)),
+          JSON.stringify(historyEntry(to, updatedAt, patch)),
           id,
           JSON.stringify(sources),
         );
@@ -379,9 +396,15 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
         throw refusedTransition(id, current as ExecutionStatus | undefined, to, sources);
       },
       async delete(id) {
-        return run('DELETE FROM executions WHERE id = ?', id) > 0;
+        return transaction(() => {
+          run('DELETE FROM output_chunks WHERE execution_id = ?', id);
+          return run('DELETE FROM executions WHERE id = ?', id) > 0;
+        });
       },
     },
+
+    outputs: sqliteOutputs(ops, retention),
+    slots: sqliteSlots(ops),
 
     async record(batch: FiringRecord[]) {
       const events = batch.map((firing) => eventRow(firing.event));

@@ -12,7 +12,7 @@
  *   opaque cursor, newest first (`createdAt` desc, then `id` desc; an event's time is its
  *   `occurredAt`). Times compare as instants, not as strings.
  * - Events and executions expire after their retention period (TTL), on by default, counted from
- *   the same time.
+ *   the same time. An execution's output chunks expire with it (counted from its `createdAt`).
  * - Values come back as they went in (deep-equal JSON); absent optional fields stay absent.
  */
 import type {
@@ -105,10 +105,14 @@ export interface ExecutionFilter {
   eventId?: string;
 }
 
-/** Fields a transition may set besides the status. */
+/**
+ * Fields a transition may set besides the status. Every transition also appends
+ * `{ status, at: updatedAt, attempt?, reason? }` to the execution's `history` (attempt taken from
+ * the patch when it sets one; `reason` is only written to that history entry).
+ */
 export type ExecutionPatch = Partial<
-  Pick<Execution, 'result' | 'error' | 'host' | 'attempt' | 'startedAt' | 'finishedAt'>
->;
+  Pick<Execution, 'result' | 'error' | 'host' | 'attempt' | 'startedAt' | 'finishedAt' | 'waitKey'>
+> & { reason?: string };
 
 export interface ExecutionRepo {
   /** Inserts unless the id exists; true when inserted. */
@@ -123,6 +127,51 @@ export interface ExecutionRepo {
   transition(id: string, to: ExecutionStatus, patch?: ExecutionPatch, from?: ExecutionStatus[]): Promise<Execution>;
   /** Removes a record written in a step that could not finish (compensation). */
   delete(id: string): Promise<boolean>;
+}
+
+/** A piece of an execution's live output (a line, or a part of a very long line). */
+export interface OutputChunk {
+  /** 1, 2, 3, ... per execution, in the order produced. */
+  seq: number;
+  stream: 'stdout' | 'stderr';
+  text: string;
+  at: string;
+}
+
+export interface OutputRepo {
+  /**
+   * Idempotent per (executionId, seq): a chunk already stored is left as it is. Expires with the
+   * executions' retention, counted from the execution's `createdAt` (the chunk's `at` when the
+   * execution is not stored). A chunk with a bad seq (not an integer >= 1), stream or time is a
+   * ValidationError, and none of the call's chunks is written.
+   */
+  append(executionId: string, chunks: OutputChunk[]): Promise<void>;
+  /** Chunks with seq > afterSeq (default 0), ascending, at most `limit` (default 1000, max 10000). */
+  list(executionId: string, afterSeq?: number, limit?: number): Promise<OutputChunk[]>;
+  /** The highest seq stored for the execution, 0 when none (a retry's output continues after it). */
+  lastSeq(executionId: string): Promise<number>;
+}
+
+/**
+ * Concurrency slots shared by every runner process: at most `limit` holders per key. Waiting holders
+ * queue in `enqueuedAt` order (then holder id), and a free slot goes only to the head of the queue,
+ * so executions start in the order they were requested: with `n` slots free, a waiter takes one only
+ * when fewer than `n` waiters are ahead of it. Times are the adapter process's clock.
+ */
+export interface SlotRepo {
+  /**
+   * True when `holder` holds a slot of `key` (also when it already did). Otherwise it is queued
+   * (or stays queued) and false is returned. Expired slots are freed first. A slot expires `ttlMs`
+   * after it was taken or last renewed; a queued holder that does not ask again within `ttlMs` drops
+   * out of the queue (so a dead runner's waiter never blocks the line).
+   */
+  acquire(key: string, holder: string, limit: number, ttlMs: number, enqueuedAt: string): Promise<boolean>;
+  /** Extends a held slot; false when it is no longer held. */
+  renew(key: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** Frees the slot and leaves the queue; no error when it held neither. */
+  release(key: string, holder: string): Promise<void>;
+  /** Holders of `key` now (for tests and the API). */
+  holders(key: string): Promise<string[]>;
 }
 
 /** Everything one event produced in the rules engine, written as one unit. */
@@ -144,6 +193,15 @@ export const DEFAULT_RETENTION: RetentionConfig = {
   executionsMs: 30 * 24 * 3600 * 1000,
 };
 
+/** What one `purgeExpired` deleted. */
+export interface PurgeCounts {
+  events: number;
+  executions: number;
+  enforcements: number;
+  /** Output chunks (they expire with their execution). */
+  outputs: number;
+}
+
 export interface Store {
   readonly packs: PackRepo;
   readonly triggerTypes: PackContentRepo<TriggerType>;
@@ -152,14 +210,19 @@ export interface Store {
   readonly events: EventRepo;
   readonly enforcements: EnforcementRepo;
   readonly executions: ExecutionRepo;
+  readonly outputs: OutputRepo;
+  readonly slots: SlotRepo;
   /**
    * Writes a batch of firings (events, their enforcements and executions) in as few round trips
    * as the backend allows: one transaction on SQLite, one bulk write per collection on MongoDB.
    * Idempotent: records whose id exists are left as they are.
    */
   record(batch: FiringRecord[]): Promise<void>;
-  /** Deletes what is past retention; returns counts. Adapters also run this on their own. */
-  purgeExpired(now?: Date): Promise<{ events: number; executions: number; enforcements: number }>;
+  /**
+   * Deletes what is past retention (and slots and waiters that timed out); returns counts of the
+   * records deleted. Adapters also run this on their own.
+   */
+  purgeExpired(now?: Date): Promise<PurgeCounts>;
   /** Cheap liveness check. */
   ping(): Promise<void>;
   close(): Promise<void>;

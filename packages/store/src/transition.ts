@@ -6,12 +6,16 @@ import {
   ValidationError,
   canTransition,
   sourcesOf,
+  type ExecutionHistoryEntry,
   type ExecutionStatus,
 } from '@reflex/model';
 import type { ExecutionPatch } from './store.ts';
 
-/** The patchable fields, in a fixed order so a statement per field set can be cached. */
-export const PATCH_FIELDS = ['result', 'error', 'host', 'attempt', 'startedAt', 'finishedAt'] as const;
+/**
+ * The patchable fields, in a fixed order so a statement per field set can be cached. `reason` is
+ * not one: it goes only into the history entry.
+ */
+export const PATCH_FIELDS = ['result', 'error', 'host', 'attempt', 'startedAt', 'finishedAt', 'waitKey'] as const;
 export type PatchField = (typeof PATCH_FIELDS)[number];
 
 /**
@@ -32,6 +36,14 @@ export function transitionSources(to: ExecutionStatus, from?: ExecutionStatus[])
 export function patchEntries(patch: ExecutionPatch | undefined): [PatchField, unknown][] {
   if (patch === undefined) return [];
   return PATCH_FIELDS.filter((field) => patch[field] !== undefined).map((field) => [field, patch[field]]);
+}
+
+/** What a transition to `to` at `updatedAt` appends to the execution's history. */
+export function historyEntry(to: ExecutionStatus, updatedAt: string, patch: ExecutionPatch | undefined): ExecutionHistoryEntry {
+  const entry: ExecutionHistoryEntry = { status: to, at: updatedAt };
+  if (patch?.attempt !== undefined) entry.attempt = patch.attempt;
+  if (patch?.reason !== undefined) entry.reason = patch.reason;
+  return entry;
 }
 
 /**

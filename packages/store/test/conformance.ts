@@ -34,8 +34,10 @@ import {
   makeRule,
   makeTriggerType,
   newestFirst,
+  outputChunk,
   rejection,
 } from './fixtures.ts';
+import { runLifecycleConformance } from './lifecycle-conformance.ts';
 
 export function runStoreConformance(name: string, factory: () => Promise<Store>): void {
   describe(`Store conformance: ${name}`, () => {
@@ -378,6 +380,7 @@ export function runStoreConformance(name: string, factory: () => Promise<Store>)
           host: 'worker-1',
           attempt: 2,
           updatedAt: running.updatedAt,
+          history: [...execution.history, { status: 'running', at: running.updatedAt, attempt: 2 }],
         });
         expect(running.updatedAt).not.toBe(execution.updatedAt);
         expect(Date.parse(running.updatedAt)).toBeGreaterThan(Date.parse(execution.updatedAt));
@@ -386,7 +389,14 @@ export function runStoreConformance(name: string, factory: () => Promise<Store>)
         const result = { rows: [{ a: 1, b: [true, null, 'x'] }], nested: { deep: { er: 'ü' } }, empty: {} };
         const finishedAt = new Date().toISOString();
         const done = await store.executions.transition('exe-1', 'succeeded', { result, finishedAt }, ['running']);
-        expect(done).toStrictEqual({ ...running, status: 'succeeded', result, finishedAt, updatedAt: done.updatedAt });
+        expect(done).toStrictEqual({
+          ...running,
+          status: 'succeeded',
+          result,
+          finishedAt,
+          updatedAt: done.updatedAt,
+          history: [...running.history, { status: 'succeeded', at: done.updatedAt }],
+        });
         expect(await store.executions.get('exe-1')).toStrictEqual(done);
         expect((await store.executions.list({ status: 'succeeded' })).items).toStrictEqual([done]);
         expect((await store.executions.list({ status: 'running' })).items).toEqual([]);
@@ -444,6 +454,8 @@ export function runStoreConformance(name: string, factory: () => Promise<Store>)
         }
         const winner = won[0]?.status === 'fulfilled' ? won[0].value : undefined;
         expect(await store.executions.get('exe-1')).toStrictEqual(winner);
+        // Only the winner's step is in the history.
+        expect(winner?.history.map((h) => h.status)).toEqual(['requested', 'running']);
       });
 
       it('transition of an absent execution is a NotFoundError', async () => {
@@ -500,35 +512,39 @@ export function runStoreConformance(name: string, factory: () => Promise<Store>)
     describe('retention', () => {
       it('purgeExpired removes only what is past retention', async () => {
         const now = Date.now();
-        await store.record([makeFiring('evt-1', ['p.a']), makeFiring('evt-2', ['p.b'], at(HOUR))]);
+        const firings = [makeFiring('evt-1', ['p.a']), makeFiring('evt-2', ['p.b'], at(HOUR))];
+        await store.record(firings);
+        for (const firing of firings) {
+          await store.outputs.append(firing.executions[0]!.id, [outputChunk(1), outputChunk(2)]);
+        }
         await store.packs.upsert(makePack('p'));
         await store.rules.put(makeRule('p', 'a'));
 
-        expect(await store.purgeExpired()).toEqual({ events: 0, executions: 0, enforcements: 0 });
-        expect(await store.purgeExpired(new Date(now))).toEqual({ events: 0, executions: 0, enforcements: 0 });
+        const none = { events: 0, executions: 0, enforcements: 0, outputs: 0 };
+        expect(await store.purgeExpired()).toEqual(none);
+        expect(await store.purgeExpired(new Date(now))).toEqual(none);
 
         // Past the first event's retention, not the second's: only evt-1 goes.
         const betweenEvents = new Date(T0 + DEFAULT_RETENTION.eventsMs + 30 * MINUTE);
-        expect(await store.purgeExpired(betweenEvents)).toEqual({ events: 1, executions: 0, enforcements: 0 });
+        expect(await store.purgeExpired(betweenEvents)).toEqual({ ...none, events: 1 });
         expect(await store.events.get('evt-1')).toBeNull();
         expect(await store.events.get('evt-2')).not.toBeNull();
 
-        // Past every event's retention: events go, executions and enforcements stay.
-        expect(await store.purgeExpired(new Date(now + DEFAULT_RETENTION.eventsMs + HOUR))).toEqual({
-          events: 1,
-          executions: 0,
-          enforcements: 0,
-        });
+        // Past every event's retention: events go, executions, enforcements and output stay.
+        expect(await store.purgeExpired(new Date(now + DEFAULT_RETENTION.eventsMs + HOUR))).toEqual({ ...none, events: 1 });
         expect((await store.executions.list({})).items).toHaveLength(2);
+        expect(await store.outputs.list(firings[0]!.executions[0]!.id)).toHaveLength(2);
 
-        // Past the executions' retention: they and their enforcements go; configuration stays.
+        // Past the executions' retention: they, their enforcements and output go; configuration stays.
         expect(await store.purgeExpired(new Date(now + DEFAULT_RETENTION.executionsMs + HOUR))).toEqual({
           events: 0,
           executions: 2,
           enforcements: 2,
+          outputs: 4,
         });
         expect((await store.executions.list({})).items).toEqual([]);
         expect((await store.enforcements.list({})).items).toEqual([]);
+        expect(await store.outputs.list(firings[1]!.executions[0]!.id)).toEqual([]);
         expect(await store.packs.get('p')).not.toBeNull();
         expect(await store.rules.get('p.a')).not.toBeNull();
       });
@@ -611,5 +627,7 @@ export function runStoreConformance(name: string, factory: () => Promise<Store>)
         expect(gotRule).not.toHaveProperty('description');
       });
     });
+
+    runLifecycleConformance(() => store);
   });
 }

@@ -10,7 +10,7 @@ import {
   type Rule,
   type TriggerType,
 } from '@reflex/model';
-import type { FiringRecord, Page, PageOptions } from '../src/index.ts';
+import type { FiringRecord, OutputChunk, Page, PageOptions } from '../src/index.ts';
 
 export const MINUTE = 60_000;
 export const HOUR = 60 * MINUTE;
@@ -31,7 +31,9 @@ export function makeEvent(id: string, overrides: Partial<ReflexEvent> = {}): Ref
   };
 }
 
+/** An execution as `newExecution` makes it (history seeded at its creation), with overrides. */
 export function makeExecution(id: string, overrides: Partial<Execution> = {}): Execution {
+  const createdAt = overrides.createdAt ?? at(0);
   return {
     id,
     action: 'core.echo',
@@ -40,6 +42,7 @@ export function makeExecution(id: string, overrides: Partial<Execution> = {}): E
     status: 'requested',
     traceId: `trace-${id}`,
     attempt: 1,
+    history: [{ status: 'requested', at: createdAt, attempt: 0 }],
     createdAt: at(0),
     updatedAt: at(0),
     ...overrides,
@@ -146,3 +149,10 @@ export async function rejection(promise: Promise<unknown>): Promise<unknown> {
   }
   throw new Error('expected a rejection');
 }
+
+/** Output chunk `seq`, produced `seq` × 10 ms after T0. */
+export function outputChunk(seq: number, overrides: Partial<OutputChunk> = {}): OutputChunk {
+  return { seq, stream: 'stdout', text: `line ${seq}`, at: at(seq * 10), ...overrides };
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

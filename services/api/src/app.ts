@@ -4,6 +4,7 @@
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
+import { fastifySSE as sse } from '@fastify/sse';
 import swaggerUi from '@fastify/swagger-ui';
 import { onChange } from '@reflex/runtime';
 import { Catalog } from './catalog.ts';
@@ -51,6 +52,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(sse, { heartbeatInterval: 15_000 });
 
   const catalog = new Catalog(deps.store);
   const subscriptions = onChange(deps.bus, deps.names, ['rules', 'packs'], () => catalog.invalidate());

@@ -4,13 +4,14 @@
  * (bus notices from any API replica) and every `refreshMs` as a safety net.
  */
 import type { Store } from '@reflex/store';
-import type { TriggerType } from '@reflex/model';
+import type { Action, TriggerType } from '@reflex/model';
 
 export const WEBHOOK_TRIGGER = 'core.webhook';
 
 export class Catalog {
   readonly #store: Store;
   #triggerTypes = new Map<string, TriggerType>();
+  #actions = new Map<string, Action>();
   #webhookUrls = new Set<string>();
   #loading: Promise<void> | undefined;
   #stale = true;
@@ -35,11 +36,13 @@ export class Catalog {
 
   async #load(): Promise<void> {
     this.#stale = false;
-    const [types, rules] = await Promise.all([
+    const [types, rules, actions] = await Promise.all([
       this.#store.triggerTypes.list(),
       this.#store.rules.list({ triggerType: WEBHOOK_TRIGGER }),
+      this.#store.actions.list(),
     ]);
     this.#triggerTypes = new Map(types.map((t) => [t.ref, t]));
+    this.#actions = new Map(actions.map((a) => [a.ref, a]));
     // Every rule counts, enabled or not: disabling a rule must not make its sender see 404s.
     this.#webhookUrls = new Set(
       rules.map((r) => r.trigger.parameters?.['url']).filter((u): u is string => typeof u === 'string'),
@@ -49,6 +52,11 @@ export class Catalog {
   async triggerType(ref: string): Promise<TriggerType | undefined> {
     await this.#fresh();
     return this.#triggerTypes.get(ref);
+  }
+
+  async action(ref: string): Promise<Action | undefined> {
+    await this.#fresh();
+    return this.#actions.get(ref);
   }
 
   async hasWebhook(url: string): Promise<boolean> {

@@ -61,7 +61,20 @@ export async function launch(config: ReflexConfig, services: readonly ServiceNam
   try {
     await ensureStreams(bus, names);
     if (started.has('api')) await registerPacksFromDisk(config, store, logger);
-    if (started.has('action-runner')) handles.push(await startActionRunner({ bus, store, names, logger, runners: builtinRunners() }));
+    if (started.has('action-runner')) {
+      handles.push(
+        await startActionRunner({
+          bus,
+          store,
+          names,
+          logger,
+          runners: builtinRunners(),
+          ackWaitMs: config.runnerAckWaitSeconds * 1000,
+          defaultTimeoutMs: config.actionTimeoutSeconds * 1000,
+          resultMaxBytes: config.resultMaxBytes,
+        }),
+      );
+    }
     if (started.has('rules-engine')) handles.push(await startRulesEngine({ bus, store, names, logger, ackWaitMs: config.ackWaitSeconds * 1000 }));
     if (started.has('sensors')) handles.push(await startSensors({ bus, store, names, logger }));
     let url: string | undefined;

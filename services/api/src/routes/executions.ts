@@ -2,22 +2,34 @@ import type { FastifyPluginAsync } from 'fastify';
 import {
   ConflictError,
   EXECUTION_STATUSES,
-  executionRequestOf,
+  isTerminal,
   manualExecutionSchema,
-  newExecution,
-  newId,
   NotFoundError,
+  rerunSchema,
   traceIdFrom,
-  validateUser,
+  type Execution,
   type ExecutionStatus,
   type JsonObject,
   type ManualExecutionInput,
+  type RerunInput,
 } from '@reflex/model';
-import { publishExecutionRequest } from '@reflex/runtime';
+import { encodeJson } from '@reflex/bus';
 import type { RouteDeps } from '../deps.ts';
+import { requestExecution } from '../execution-requests.ts';
+import { maskExecution } from '../secrets.ts';
+import { streamOutput } from '../output-stream.ts';
 import { errorResponse, pageOf, pageQuery } from './schemas.ts';
 
+const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } } as const;
+const WAITING: ExecutionStatus[] = ['requested', 'scheduled', 'delayed'];
+
 export const executionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
+  const found = async (id: string): Promise<Execution> => {
+    const execution = await deps.store.executions.get(id);
+    if (execution === null) throw new NotFoundError('execution', id);
+    return execution;
+  };
+
   app.post<{ Body: ManualExecutionInput }>(
     '/v1/executions',
     {
@@ -29,27 +41,12 @@ export const executionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) 
       },
     },
     async (request, reply) => {
-      const action = await deps.store.actions.get(request.body.action);
-      if (action === null) throw new NotFoundError('action', request.body.action);
-      if (!action.enabled) throw new ConflictError(`action '${action.ref}' is disabled`, 'ACTION_DISABLED');
-      const parameters = structuredClone(request.body.parameters ?? {}) as JsonObject;
-      validateUser(action.parametersSchema, parameters, 'body.parameters', `parameters of ${action.ref}`);
-      const execution = newExecution({
-        id: newId(),
-        action,
-        parameters,
+      const execution = await requestExecution(deps, {
+        action: request.body.action,
+        parameters: (request.body.parameters ?? {}) as JsonObject,
         traceId: traceIdFrom(request.headers['x-reflex-trace'] as string | undefined),
-        now: new Date().toISOString(),
       });
-      await deps.store.executions.insert(execution);
-      try {
-        await publishExecutionRequest(deps.bus, deps.names, executionRequestOf(execution, action));
-      } catch (err) {
-        // Nothing half-written: a request that never reached the bus leaves no record behind.
-        await deps.store.executions.delete(execution.id);
-        throw err;
-      }
-      return reply.code(201).send(execution);
+      return reply.code(201).send(await maskExecution(deps.catalog, execution));
     },
   );
 
@@ -74,17 +71,89 @@ export const executionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) 
     },
     async (request) => {
       const { action, status, rule, event, limit, cursor } = request.query;
-      return pageOf(await deps.store.executions.list({ action, status, rule, eventId: event }, { limit, cursor }));
+      const page = await deps.store.executions.list({ action, status, rule, eventId: event }, { limit, cursor });
+      return pageOf({ ...page, items: await Promise.all(page.items.map((e) => maskExecution(deps.catalog, e))) });
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get<{ Params: { id: string } }>('/v1/executions/:id', { schema: { tags: ['executions'], summary: 'One execution, with its history', params: idParams } }, async (request) =>
+    maskExecution(deps.catalog, await found(request.params.id)),
+  );
+
+  app.delete<{ Params: { id: string } }>(
     '/v1/executions/:id',
-    { schema: { tags: ['executions'], summary: 'One execution', params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } } } } },
-    async (request) => {
-      const execution = await deps.store.executions.get(request.params.id);
-      if (execution === null) throw new NotFoundError('execution', request.params.id);
-      return execution;
+    { schema: { tags: ['executions'], summary: 'Cancel: a waiting execution is canceled at once, a running one gets SIGTERM', params: idParams, response: { 409: errorResponse } } },
+    async (request, reply) => {
+      let execution = await found(request.params.id);
+      if (isTerminal(execution.status)) {
+        throw new ConflictError(`execution '${execution.id}' already finished (${execution.status})`, 'ALREADY_FINISHED');
+      }
+      const finishedAt = new Date().toISOString();
+      if (WAITING.includes(execution.status)) {
+        try {
+          execution = await deps.store.executions.transition(execution.id, 'canceled', { finishedAt, reason: 'canceled on request' }, WAITING);
+        } catch (err) {
+          if (!(err instanceof ConflictError)) throw err;
+          execution = await found(execution.id); // it started meanwhile: cancel the running attempt below
+        }
+      }
+      if (execution.status === 'running') {
+        try {
+          execution = await deps.store.executions.transition(execution.id, 'canceling', { reason: 'canceled on request' }, ['running']);
+        } catch (err) {
+          if (!(err instanceof ConflictError)) throw err;
+          execution = await found(execution.id);
+          if (isTerminal(execution.status)) throw new ConflictError(`execution '${execution.id}' already finished (${execution.status})`, 'ALREADY_FINISHED');
+        }
+      }
+      if (execution.status === 'canceling') {
+        await deps.bus.notify(deps.names.controlSubject('cancel'), encodeJson({ id: execution.id }));
+      }
+      return reply.code(202).send(await maskExecution(deps.catalog, execution));
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: RerunInput | null }>(
+    '/v1/executions/:id/re-run',
+    {
+      schema: {
+        tags: ['executions'],
+        summary: 'Run again with the same parameters (or some replaced); the new execution links to the original',
+        params: idParams,
+        body: rerunSchema,
+        response: { 400: errorResponse, 404: errorResponse },
+      },
+    },
+    async (request, reply) => {
+      const original = await found(request.params.id);
+      const execution = await requestExecution(deps, {
+        action: original.action,
+        parameters: { ...original.parameters, ...((request.body?.parameters ?? {}) as JsonObject) },
+        traceId: traceIdFrom(request.headers['x-reflex-trace'] as string | undefined),
+        rerunOf: original.id,
+      });
+      return reply.code(201).send(await maskExecution(deps.catalog, execution));
+    },
+  );
+
+  app.get<{ Params: { id: string }; Querystring: { after?: number } }>(
+    '/v1/executions/:id/output',
+    {
+      sse: 'dual',
+      schema: {
+        tags: ['executions'],
+        summary: 'Output lines: a Server-Sent Events stream (Accept: text/event-stream) live until the execution ends, or JSON so far',
+        params: idParams,
+        querystring: { type: 'object', additionalProperties: false, properties: { after: { type: 'integer', minimum: 0 } } },
+      },
+    },
+    async (request, reply) => {
+      const execution = await found(request.params.id);
+      if (reply.sse === undefined) {
+        return { status: execution.status, items: await deps.store.outputs.list(execution.id, request.query.after ?? 0, 10_000) };
+      }
+      await streamOutput(deps, execution, reply.sse, request.query.after ?? 0);
+      return reply;
     },
   );
 };

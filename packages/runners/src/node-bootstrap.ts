@@ -1,0 +1,124 @@
+/**
+ * The process a `nodejs` action runs in, forked by the runner (see node.ts). It waits for one
+ * `run` message, imports the action module, calls its default export, sends back one `result`
+ * or `error` message and exits. Whatever the action does — throw late, call process.exit, crash —
+ * happens in here, not in the runner. Imports nothing but Node built-ins at run time (the type
+ * imports are erased), so it starts fast and does not depend on where Reflex is installed.
+ */
+import { pathToFileURL } from 'node:url';
+import { format, inspect } from 'node:util';
+import type { JsonValue } from '@reflex/model';
+import type { ActionContext, ActionErrorInfo, ActionLogger, ChildMessage, ParentMessage } from './node-protocol.ts';
+
+const controller = new AbortController();
+let reported = false;
+
+function send(message: ChildMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (process.send === undefined || !process.connected) {
+      resolve();
+      return;
+    }
+    process.send(message, undefined, {}, () => resolve());
+  });
+}
+
+/** Sends the one answer (later ones are dropped: an action that throws after returning changes nothing) and exits. */
+function report(message: ChildMessage): void {
+  if (reported) return;
+  reported = true;
+  void send(message).finally(() => process.exit(message.type === 'result' ? 0 : 1));
+}
+
+function errorInfo(err: unknown): ActionErrorInfo {
+  if (typeof err !== 'object' || err === null) return { name: 'Error', message: String(err) };
+  const e = err as { name?: unknown; message?: unknown; code?: unknown; retriable?: unknown; retryAfterMs?: unknown };
+  const info: ActionErrorInfo = {
+    name: typeof e.name === 'string' ? e.name : 'Error',
+    message: typeof e.message === 'string' ? e.message : String(err),
+  };
+  if (typeof e.code === 'string' && /^[A-Z][A-Z0-9_]{0,63}$/.test(e.code)) info.code = e.code;
+  if (typeof e.retriable === 'boolean') info.retriable = e.retriable;
+  if (typeof e.retryAfterMs === 'number' && Number.isFinite(e.retryAfterMs) && e.retryAfterMs >= 0) info.retryAfterMs = e.retryAfterMs;
+  return info;
+}
+
+function printError(err: unknown): void {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : inspect(err)}\n`);
+}
+
+function logger(): ActionLogger {
+  const line = (level: string, stream: NodeJS.WriteStream, first: unknown, rest: unknown[]): void => {
+    let text: string;
+    if (typeof first === 'object' && first !== null) {
+      const extra = first instanceof Error ? (first.stack ?? first.message) : inspect(first, { depth: 4, breakLength: Infinity });
+      text = [format(...rest), extra].filter((s) => s !== '').join(' ');
+    } else {
+      text = format(first, ...rest);
+    }
+    stream.write(`${level}: ${text}\n`);
+  };
+  return {
+    debug: (first, ...rest) => line('debug', process.stdout, first, rest),
+    info: (first, ...rest) => line('info', process.stdout, first, rest),
+    warn: (first, ...rest) => line('warn', process.stderr, first, rest),
+    error: (first, ...rest) => line('error', process.stderr, first, rest),
+  };
+}
+
+async function run(message: Extract<ParentMessage, { type: 'run' }>): Promise<void> {
+  let action: unknown;
+  try {
+    const mod = (await import(pathToFileURL(message.modulePath).href)) as { default?: unknown };
+    action = mod.default;
+  } catch (err) {
+    printError(err);
+    report({ type: 'error', phase: 'load', error: errorInfo(err) });
+    return;
+  }
+  if (typeof action !== 'function') {
+    report({ type: 'error', phase: 'load', error: { name: 'TypeError', message: 'the module has no default export function' } });
+    return;
+  }
+  const ctx: ActionContext = {
+    logger: logger(),
+    config: message.config,
+    signal: controller.signal,
+    ...message.context,
+  };
+  let value: unknown;
+  try {
+    value = await (action as (params: unknown, ctx: ActionContext) => unknown)(message.parameters, ctx);
+  } catch (err) {
+    printError(err);
+    report({ type: 'error', phase: 'run', error: errorInfo(err) });
+    return;
+  }
+  let json: unknown;
+  try {
+    const text = JSON.stringify(value);
+    json = text === undefined ? null : JSON.parse(text);
+  } catch (err) {
+    report({ type: 'error', phase: 'result', error: { name: 'TypeError', message: `the action returned a value that is not JSON: ${(err as Error).message}` } });
+    return;
+  }
+  report({ type: 'result', value: json as JsonValue });
+}
+
+process.on('message', (message: ParentMessage) => {
+  if (message.type === 'run') void run(message);
+  else if (message.type === 'abort' && !controller.signal.aborted) {
+    const reason = message.reason === 'timeout' ? new DOMException('the execution timed out', 'TimeoutError') : new DOMException('the execution was canceled', 'AbortError');
+    controller.abort(reason);
+  }
+});
+// The runner went away: nobody is waiting for the answer.
+process.on('disconnect', () => process.exit(1));
+process.on('uncaughtException', (err) => {
+  printError(err);
+  report({ type: 'error', phase: 'run', error: errorInfo(err) });
+});
+process.on('unhandledRejection', (err) => {
+  printError(err);
+  report({ type: 'error', phase: 'run', error: errorInfo(err) });
+});

@@ -1,0 +1,115 @@
+/**
+ * `nodejs`: an action written as a TypeScript or JavaScript module in a pack
+ * (`export default async (params, ctx) => result`), run in a child process of its own so that
+ * nothing it does (throw late, `process.exit`, crash, leak) reaches the runner. The child is the
+ * same Node (`process.execPath`: TypeScript runs by type stripping) running node-bootstrap.ts;
+ * they speak over the IPC channel (node-protocol.ts). Output written to stdout/stderr and lines of
+ * `ctx.logger` are captured like a shell action's. Cancel and timeout abort `ctx.signal` in the
+ * child first, then SIGTERM and SIGKILL each a grace period later.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { NonRetriableError, type ExecutionRequest, type JsonObject, type JsonValue } from '@reflex/model';
+import { resolveEntryPoint } from './entry-point.ts';
+import { ActionFailedError, stoppedError } from './errors.ts';
+import type { ChildMessage, ParentMessage } from './node-protocol.ts';
+import { formatMs, supervise } from './process.ts';
+import { DEFAULT_KILL_GRACE_MS, DEFAULT_OUTPUT_BYTES, type RunContext, type Runner } from './runner.ts';
+import { DEFAULT_PATH, shellResult, type ShellResult } from './shell.ts';
+
+const BOOTSTRAP = fileURLToPath(new URL('./node-bootstrap.ts', import.meta.url));
+
+export interface NodeRunnerOptions {
+  /** The environment of the action's process. Default `{ PATH: DEFAULT_PATH }`; the runner's own is never inherited. */
+  baseEnv?: Record<string, string>;
+  /** The Node binary. Default the runner's own (`process.execPath`), which must run TypeScript (Node ≥ 22.18 / 23.6). */
+  execPath?: string;
+  /** Node flags for the action's process, e.g. `--max-old-space-size=256`. Default none (the runner's are not inherited). */
+  execArgv?: string[];
+}
+
+export function createNodeRunner(options: NodeRunnerOptions = {}): Runner {
+  const name = 'nodejs';
+  return {
+    name,
+    run: async (request, ctx) => {
+      const { file, packDir } = await resolveEntryPoint(request, ctx.packDir, name);
+      return runNodeAction(request, ctx, options, file, packDir);
+    },
+  };
+}
+
+async function runNodeAction(request: ExecutionRequest, ctx: RunContext, options: NodeRunnerOptions, modulePath: string, packDir: string): Promise<JsonValue> {
+  if (ctx.signal.aborted) throw stoppedError('canceled', `${request.action} was canceled before it started`, undefined, ctx.signal.reason);
+  let child: ChildProcess;
+  try {
+    child = fork(BOOTSTRAP, [], {
+      execPath: options.execPath ?? process.execPath,
+      execArgv: options.execArgv ?? [],
+      cwd: packDir,
+      env: { ...(options.baseEnv ?? { PATH: DEFAULT_PATH }) },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'json',
+    });
+  } catch (err) {
+    throw new NonRetriableError(`cannot start a process for ${request.action}: ${(err as Error).message}`, { code: 'SPAWN_FAILED', cause: err });
+  }
+  let reply: ChildMessage | undefined;
+  child.on('message', (message: ChildMessage) => {
+    if (reply === undefined && (message.type === 'result' || message.type === 'error')) reply = message;
+  });
+  const send = (message: ParentMessage): void => {
+    if (!child.connected) return;
+    child.send(message, (err) => {
+      if (err !== null) ctx.logger?.debug({ err, pid: child.pid }, 'message to the action process not delivered');
+    });
+  };
+  const config: JsonObject = ctx.config ?? {};
+  send({
+    type: 'run',
+    modulePath,
+    parameters: request.parameters,
+    config,
+    context: { executionId: request.executionId, action: request.action, pack: request.pack, packDir, traceId: request.traceId },
+  });
+  ctx.logger?.debug({ pid: child.pid, modulePath }, 'node action process started');
+
+  const outcome = await supervise(child, {
+    signal: ctx.signal,
+    ...(ctx.timeoutMs === undefined ? {} : { timeoutMs: ctx.timeoutMs }),
+    graceMs: ctx.limits?.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
+    outputBytes: ctx.limits?.outputBytes ?? DEFAULT_OUTPUT_BYTES,
+    ...(ctx.onOutput === undefined ? {} : { onOutput: ctx.onOutput }),
+    ...(ctx.logger === undefined ? {} : { logger: ctx.logger }),
+    softStop: (kind) => send({ type: 'abort', reason: kind }),
+  });
+  if (outcome.spawnError !== undefined) {
+    throw new NonRetriableError(`cannot start a process for ${request.action}: ${outcome.spawnError.message}`, { code: 'SPAWN_FAILED', cause: outcome.spawnError });
+  }
+  const processResult = shellResult(outcome);
+  if (outcome.stopped !== null) {
+    const why = outcome.stopped === 'timeout' ? `timed out${ctx.timeoutMs === undefined ? '' : ` after ${formatMs(ctx.timeoutMs)}`}` : 'was canceled';
+    throw stoppedError(outcome.stopped, `${request.action} ${why}`, processResult, outcome.stopReason);
+  }
+  const answer = reply as ChildMessage | undefined; // set by the message listener while supervise waited
+  if (answer?.type === 'result') return answer.value;
+  if (answer?.type === 'error') throw actionError(request, answer, processResult);
+  const how = processResult.signal !== null ? `was killed by ${processResult.signal}` : `exited with code ${processResult.exitCode}`;
+  throw new ActionFailedError(`${request.action}'s process ${how} before the action returned`, { code: 'ACTION_EXITED', result: processResult });
+}
+
+function actionError(request: ExecutionRequest, answer: Extract<ChildMessage, { type: 'error' }>, result: ShellResult): Error {
+  const { error, phase } = answer;
+  if (phase === 'load') {
+    return new NonRetriableError(`entry point '${request.entryPoint}' of ${request.action} cannot be loaded: ${error.message}`, { code: 'ENTRY_POINT_INVALID' });
+  }
+  if (phase === 'result') return new NonRetriableError(`${request.action}: ${error.message}`, { code: 'RESULT_NOT_JSON' });
+  const retriable = error.retriable ?? error.name !== 'NonRetriableError';
+  return new ActionFailedError(error.name === 'Error' ? error.message : `${error.name}: ${error.message}`, {
+    code: error.code ?? 'ACTION_ERROR',
+    result,
+    retriable,
+    ...(retriable && error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
+  });
+}
