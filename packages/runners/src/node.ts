@@ -11,7 +11,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { NonRetriableError, type ExecutionRequest, type JsonObject, type JsonValue } from '@reflex/model';
 import { resolveEntryPoint } from './entry-point.ts';
-import { ActionFailedError, stoppedError } from './errors.ts';
+import { ActionFailedError, isTimeoutReason, stoppedError } from './errors.ts';
 import type { ChildMessage, ParentMessage } from './node-protocol.ts';
 import { formatMs, supervise } from './process.ts';
 import { DEFAULT_KILL_GRACE_MS, DEFAULT_OUTPUT_BYTES, type RunContext, type Runner } from './runner.ts';
@@ -40,7 +40,7 @@ export function createNodeRunner(options: NodeRunnerOptions = {}): Runner {
 }
 
 async function runNodeAction(request: ExecutionRequest, ctx: RunContext, options: NodeRunnerOptions, modulePath: string, packDir: string): Promise<JsonValue> {
-  if (ctx.signal.aborted) throw stoppedError('canceled', `${request.action} was canceled before it started`, undefined, ctx.signal.reason);
+  if (ctx.signal.aborted) throw stoppedError(isTimeoutReason(ctx.signal.reason) ? 'timeout' : 'canceled', `${request.action} was stopped before it started`, undefined, ctx.signal.reason);
   let child: ChildProcess;
   try {
     child = fork(BOOTSTRAP, [], {

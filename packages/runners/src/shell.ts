@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { NonRetriableError, type ExecutionRequest, type JsonObject, type JsonValue } from '@reflex/model';
 import { resolveEntryPoint } from './entry-point.ts';
-import { ActionFailedError, stoppedError } from './errors.ts';
+import { ActionFailedError, isTimeoutReason, stoppedError } from './errors.ts';
 import { actionEnv, checkParameters, effectiveTimeoutMs, ENV_NAME_PATTERN, textOf, withoutKeys } from './params.ts';
 import { formatMs, supervise, type ProcessOutcome } from './process.ts';
 import { DEFAULT_KILL_GRACE_MS, DEFAULT_OUTPUT_BYTES, type RunContext, type Runner } from './runner.ts';
@@ -176,7 +176,7 @@ async function runProcess(request: ExecutionRequest, ctx: RunContext, spec: Proc
     throw new NonRetriableError(`working directory '${cwd}' does not exist or is not a directory`, { code: 'INVALID_CWD' });
   }
   const timeoutMs = effectiveTimeoutMs(params.timeout, ctx.timeoutMs);
-  if (ctx.signal.aborted) throw stoppedError('canceled', `${request.action} was canceled before it started`, undefined, ctx.signal.reason);
+  if (ctx.signal.aborted) throw stoppedError(isTimeoutReason(ctx.signal.reason) ? 'timeout' : 'canceled', `${request.action} was stopped before it started`, undefined, ctx.signal.reason);
 
   let child: ChildProcess;
   try {

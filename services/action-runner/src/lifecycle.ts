@@ -153,8 +153,9 @@ export async function handleRequest(deps: LifecycleDeps, runner: Runner, msg: Bu
 
   let outcome: { status: ExecutionStatus; result?: JsonValue; error?: unknown };
   try {
-    // A cancel that arrived between the claim and the registration above.
+    // A cancel that arrived between the claim and the registration above: never start the work.
     if ((await store.executions.get(claimed.id))?.status === 'canceling') controller.abort(new CancelError());
+    controller.signal.throwIfAborted();
     const packDir = await deps.packDir(request.pack);
     const attemptRun = runner.run(request, {
       signal: controller.signal,
@@ -177,7 +178,7 @@ export async function handleRequest(deps: LifecycleDeps, runner: Runner, msg: Bu
       outcome = { status, error: status === 'failed' ? err : reason, ...(carried === undefined ? {} : { result: carried }) };
     }
   } catch (err) {
-    outcome = { status: 'failed', error: err };
+    outcome = err instanceof CancelError ? { status: 'canceled', error: err } : { status: 'failed', error: err };
   } finally {
     clearInterval(heartbeat);
     clearTimeout(timer);

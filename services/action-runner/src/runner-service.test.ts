@@ -64,7 +64,10 @@ class ScriptedRunner implements Runner {
 }
 
 function untilAborted(ctx: RunContext): Promise<never> {
-  return new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason), { once: true }));
+  return new Promise((_, reject) => {
+    if (ctx.signal.aborted) reject(ctx.signal.reason);
+    ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason), { once: true });
+  });
 }
 
 describe('action runner lifecycle', () => {

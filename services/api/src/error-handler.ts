@@ -3,7 +3,7 @@
  * `{ "error": { "code", "message", "details" } }`; a 5xx never leaks internals beyond a message.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ajvDetails, ReflexError, type ErrorDetail } from '@reflex/model';
+import { ajvDetails, ConflictError, NotFoundError, ReflexError, UnavailableError, ValidationError, type ErrorDetail } from '@reflex/model';
 
 const STATUS_BY_CODE: Record<string, number> = {
   VALIDATION_FAILED: 400,
@@ -22,7 +22,12 @@ function body(code: string, message: string, details: ErrorDetail[] = []): Error
   return { error: { code, message, details } };
 }
 
+/** By kind first (every ConflictError is a 409, whatever its code), then by code. */
 export function statusOf(err: ReflexError): number {
+  if (err instanceof ValidationError) return 400;
+  if (err instanceof NotFoundError) return 404;
+  if (err instanceof ConflictError) return 409;
+  if (err instanceof UnavailableError) return 503;
   return STATUS_BY_CODE[err.code] ?? 500;
 }
 
