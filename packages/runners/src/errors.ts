@@ -62,10 +62,15 @@ export function invalidParameters(message: string, cause?: unknown): NonRetriabl
   return new NonRetriableError(message, { code: 'INVALID_PARAMETERS', cause });
 }
 
-/** Whether an abort reason means "time is up" rather than "canceled". */
+/**
+ * Whether an abort reason means "time is up" rather than "canceled": an error named
+ * `TimeoutError` (what `AbortSignal.timeout()` aborts with) or one with the code `TIMEOUT`
+ * (ActionTimeoutError, or any ReflexError of that code).
+ */
 export function isTimeoutReason(reason: unknown): boolean {
-  if (reason instanceof ActionTimeoutError) return true;
-  return typeof reason === 'object' && reason !== null && (reason as { name?: unknown }).name === 'TimeoutError';
+  if (typeof reason !== 'object' || reason === null) return false;
+  const { name, code } = reason as { name?: unknown; code?: unknown };
+  return name === 'TimeoutError' || code === 'TIMEOUT';
 }
 
 /** The error a runner throws when `signal` stopped it. */

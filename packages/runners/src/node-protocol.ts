@@ -18,7 +18,7 @@ export interface ActionContext<Config extends JsonObject = JsonObject> {
   logger: ActionLogger;
   /** The pack's configuration (`{}` when it has none). */
   config: Config;
-  /** Aborted when the execution is canceled or times out; the process is terminated a grace period later. */
+  /** Aborted when the execution is canceled or times out; the process gets SIGTERM a moment later (half the grace period, 2.5 s by default), then SIGKILL. */
   signal: AbortSignal;
   executionId: string;
   /** The action's ref, `pack.name`. */

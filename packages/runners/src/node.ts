@@ -5,7 +5,7 @@
  * same Node (`process.execPath`: TypeScript runs by type stripping) running node-bootstrap.ts;
  * they speak over the IPC channel (node-protocol.ts). Output written to stdout/stderr and lines of
  * `ctx.logger` are captured like a shell action's. Cancel and timeout abort `ctx.signal` in the
- * child first, then SIGTERM and SIGKILL each a grace period later.
+ * child first, then SIGTERM at half the grace period and SIGKILL at its end.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

@@ -72,6 +72,7 @@ describe('runner errors', () => {
     expect(isTimeoutReason(new ActionTimeoutError('t'))).toBe(true);
     expect(isTimeoutReason(new DOMException('a', 'AbortError'))).toBe(false);
     expect(isTimeoutReason(new Error('timeout'))).toBe(false);
+    expect(isTimeoutReason(Object.assign(new Error('attempt exceeded its time limit'), { code: 'TIMEOUT' }))).toBe(true);
     expect(isTimeoutReason(undefined)).toBe(false);
   });
 });

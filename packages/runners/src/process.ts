@@ -20,7 +20,8 @@ export interface SuperviseOptions {
   logger?: RunnerLogger;
   /**
    * A gentler first step than SIGTERM (the node runner's abort message). When given, stopping
-   * calls it, then SIGTERM after `graceMs`, then SIGKILL after another `graceMs`.
+   * calls it, then sends SIGTERM after half of `graceMs` and SIGKILL after the other half, so a
+   * stop never takes longer than `graceMs` either way.
    */
   softStop?: (kind: 'timeout' | 'canceled') => void;
 }
@@ -104,17 +105,17 @@ export function supervise(child: ChildProcess, options: SuperviseOptions): Promi
       stopped = kind;
       stopReason = reason;
       log?.debug({ pid, kind }, 'stopping the action process');
-      const term = (): void => {
+      const term = (killAfterMs: number): void => {
         if (exited) return;
         signalGroup('SIGTERM');
-        later(options.graceMs, () => {
+        later(killAfterMs, () => {
           if (exited) return;
           log?.warn({ pid, graceMs: options.graceMs }, 'action process ignored SIGTERM; sending SIGKILL');
           signalGroup('SIGKILL');
         });
       };
       if (options.softStop === undefined) {
-        term();
+        term(options.graceMs);
         return;
       }
       try {
@@ -122,7 +123,8 @@ export function supervise(child: ChildProcess, options: SuperviseOptions): Promi
       } catch (err) {
         log?.debug({ err, pid }, 'soft stop failed; terminating');
       }
-      later(options.graceMs, term);
+      const half = Math.ceil(options.graceMs / 2);
+      later(half, () => term(options.graceMs - half));
     };
 
     function onAbort(): void {

@@ -17,7 +17,11 @@ export interface RunnerLogger {
 export interface RunLimits {
   /** Bytes of stdout, and separately of stderr (or of an HTTP response body), kept and streamed. Default 1 MiB. */
   outputBytes?: number;
-  /** Time between asking a process to stop (SIGTERM; for node actions, the abort message) and forcing it (SIGKILL). Default 5000 ms. */
+  /**
+   * Longest time between asking a process to stop and forcing it with SIGKILL. Default 5000 ms.
+   * Shell: SIGTERM, then SIGKILL after this. Node: the abort message, SIGTERM at half of it, SIGKILL at the end.
+   * After SIGKILL the runner settles within about half a second (output drain).
+   */
   killGraceMs?: number;
 }
 

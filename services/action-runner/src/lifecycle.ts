@@ -51,7 +51,8 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 /** How many deliveries wait for an execution record that is not there yet before giving up. */
 const MISSING_RECORD_DELIVERIES = 5;
 const WAITING = new Set<ExecutionStatus>(['requested', 'scheduled', 'delayed']);
-const host = hostname();
+/** Which runner process ran an attempt: host name and pid (several runners may share a host). */
+const host = `${hostname()}/${process.pid}`;
 
 export class CancelError extends ReflexError {
   constructor() {

@@ -26,6 +26,12 @@ export interface Proc {
   stop(): Promise<void>;
 }
 
+/** Children still running: killed when this process exits, even on a crash (no orphan servers). */
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
 function spawnProcess(args: string[], env: Record<string, string>, readyLine: string, timeoutMs = 30_000): Promise<Proc & { readyLineText: string }> {
   const started = performance.now();
   const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -44,7 +50,13 @@ function spawnProcess(args: string[], env: Record<string, string>, readyLine: st
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  live.add(child);
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      live.delete(child);
+      resolve();
+    }),
+  );
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
@@ -92,6 +104,7 @@ export async function startReflexProcess(options: ReflexOptions): Promise<Reflex
     natsUrl = process.env['NATS_URL'] || options.nats?.url;
     if (natsUrl === undefined) {
       ownNats = await startNatsServer();
+      live.add(ownNats.process);
       natsUrl = ownNats.url;
     }
   }
