@@ -59,6 +59,20 @@ export class UnavailableError extends ReflexError {
   }
 }
 
+/** The request carries no valid credentials (HTTP 401). */
+export class UnauthenticatedError extends ReflexError {
+  constructor(message = 'authentication required: send an API key as `Authorization: Bearer <key>`', code = 'UNAUTHENTICATED') {
+    super(code, message);
+  }
+}
+
+/** The caller is known but its role lacks the permission (HTTP 403). */
+export class ForbiddenError extends ReflexError {
+  constructor(message: string, code = 'FORBIDDEN') {
+    super(code, message);
+  }
+}
+
 /** An action failed in a way that retrying cannot fix (bad parameters, missing entry point). */
 export class NonRetriableError extends ReflexError {
   constructor(message: string, options?: { cause?: unknown; code?: string }) {

@@ -11,3 +11,5 @@ export * from './enforcement.ts';
 export * from './pack.ts';
 export * from './validation.ts';
 export * from './subjects.ts';
+export * from './auth.ts';
+export * from './action-parameters.ts';

@@ -1,5 +1,4 @@
-import { ajvDetails, compileUserSchema, ValidationError, type Action, type RuleInput, type TriggerType } from '@reflex/model';
-import { isPlainObject } from './json-schema.ts';
+import { actionParameterProblems, ajvDetails, compileUserSchema, type Action, type RuleInput, type TriggerType } from '@reflex/model';
 import type { ItemSource, PackFileError } from './types.ts';
 import { fileError } from './yaml-source.ts';
 
@@ -7,13 +6,6 @@ import { fileError } from './yaml-source.ts';
 export interface Catalog {
   triggerType(ref: string): TriggerType | undefined | 'skip';
   action(ref: string): Action | undefined | 'skip';
-}
-
-function hasTemplate(value: unknown): boolean {
-  if (typeof value === 'string') return value.includes('{{') || value.includes('{%');
-  if (Array.isArray(value)) return value.some(hasTemplate);
-  if (isPlainObject(value)) return Object.values(value).some(hasTemplate);
-  return false;
 }
 
 /**
@@ -46,37 +38,5 @@ export function ruleReferenceErrors(rule: RuleInput, source: ItemSource, catalog
 }
 
 function actionParameterErrors(rule: RuleInput, source: ItemSource, action: Action): PackFileError[] {
-  const schema = action.parametersSchema;
-  const properties = isPlainObject(schema['properties']) ? schema['properties'] : {};
-  const required = Array.isArray(schema['required']) ? schema['required'].filter((r) => typeof r === 'string') : [];
-  const given = rule.action.parameters ?? {};
-  const errors: PackFileError[] = [];
-  const what = `action '${action.ref}'`;
-  for (const name of required) {
-    const property = properties[name];
-    const hasDefault = isPlainObject(property) && 'default' in property;
-    if (!(name in given) && !hasDefault) errors.push(fileError(source, `action.parameters.${name}`, `is required by ${what}`));
-  }
-  if (schema['additionalProperties'] === false) {
-    for (const name of Object.keys(given)) {
-      if (!(name in properties)) errors.push(fileError(source, `action.parameters.${name}`, `is not a parameter of ${what}`));
-    }
-  }
-  const literals = Object.fromEntries(
-    Object.entries(given).filter(([name, value]) => name in properties && !hasTemplate(value)).map(([n, v]) => [n, structuredClone(v)]),
-  );
-  let validate: ReturnType<typeof compileUserSchema>;
-  try {
-    validate = compileUserSchema(schema, `${action.ref}.parametersSchema`);
-  } catch (err) {
-    if (err instanceof ValidationError) return errors; // the action's own registration reports it
-    throw err;
-  }
-  if (!validate(literals)) {
-    const typeErrors = (validate.errors ?? []).filter(
-      (e) => e.instancePath !== '' || (e.keyword !== 'required' && e.keyword !== 'additionalProperties'),
-    );
-    for (const d of ajvDetails(typeErrors, 'action.parameters')) errors.push(fileError(source, d.field, `${d.message} (${what})`));
-  }
-  return errors;
+  return actionParameterProblems(rule.action.parameters ?? {}, action).map((d) => fileError(source, d.field, d.message));
 }

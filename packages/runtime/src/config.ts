@@ -22,6 +22,7 @@ export const ENV = {
   runnerAckWaitSeconds: 'REFLEX_RUNNER_ACK_WAIT_SECONDS',
   actionTimeoutSeconds: 'REFLEX_ACTION_TIMEOUT_SECONDS',
   resultMaxBytes: 'REFLEX_RESULT_MAX_BYTES',
+  actionEnv: 'REFLEX_ACTION_ENV',
 } as const;
 
 export interface ReflexConfig {
@@ -47,6 +48,8 @@ export interface ReflexConfig {
   actionTimeoutSeconds: number;
   /** Results larger than this (JSON bytes) are stored as a marked, truncated preview. */
   resultMaxBytes: number;
+  /** Names of the runner's environment variables that action processes inherit (all others are withheld). */
+  actionEnv: string[];
 }
 
 export const configSchema = {
@@ -70,6 +73,11 @@ export const configSchema = {
     runnerAckWaitSeconds: { type: 'number', minimum: 1, maximum: 3600, default: 60 },
     actionTimeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 604800, default: 600 },
     resultMaxBytes: { type: 'integer', minimum: 1024, default: 1048576 },
+    actionEnv: {
+      type: 'array',
+      items: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+      default: ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY'],
+    },
   },
 } as const;
 
@@ -84,6 +92,16 @@ const NUMERIC = new Set<keyof ReflexConfig>([
   'resultMaxBytes',
 ]);
 
+/** The variables named in `config.actionEnv` that are set in `env`: the base environment of action processes. */
+export function actionBaseEnv(config: ReflexConfig, env: Record<string, string | undefined>): Record<string, string> {
+  const base: Record<string, string> = {};
+  for (const name of config.actionEnv) {
+    const value = env[name];
+    if (value !== undefined) base[name] = value;
+  }
+  return base;
+}
+
 /**
  * Builds the config from an environment (pass `process.env`) plus explicit overrides.
  * Throws ValidationError naming the variable when a value is bad.
@@ -94,6 +112,7 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: P
     const value = env[name];
     if (value === undefined || value === '') continue;
     if (key === 'packsPath') raw['packsPaths'] = value.split(':').filter((p) => p !== '');
+    else if (key === 'actionEnv') raw['actionEnv'] = value.split(',').map((v) => v.trim()).filter((v) => v !== '');
     else if (NUMERIC.has(key as keyof ReflexConfig)) raw[key] = Number(value);
     else raw[key] = value;
   }

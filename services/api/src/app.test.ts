@@ -73,6 +73,10 @@ describe('API edges', () => {
     ['a dangerous var path', { ...rule, criteria: { '==': [{ var: 'payload.__proto__.x' }, 1] } }, 'body.criteria'],
     ['a constructor var path', { ...rule, criteria: { '==': [{ var: 'payload.constructor' }, 1] } }, 'body.criteria'],
     ['a broken template', { ...rule, action: { ref: 'core.echo', parameters: { message: '{{ payload.body.host ' } } }, 'body.action.parameters.message'],
+    ['a missing required action parameter', { ...rule, action: { ref: 'core.echo', parameters: {} } }, 'body.action.parameters.message'],
+    ['an unknown action parameter', { ...rule, action: { ref: 'core.echo', parameters: { message: 'x', colour: 'red' } } }, 'body.action.parameters.colour'],
+    ['a literal value of the wrong type', { ...rule, action: { ref: 'core.echo', parameters: { message: 42 } } }, 'body.action.parameters.message'],
+    ['a template in a shell script', { ...rule, action: { ref: 'core.local', parameters: { cmd: 'echo {{ payload.body.host }}', shell: true } } }, 'body.action.parameters.cmd'],
   ])('refuses a rule with %s, naming the field, storing nothing', async (_what, payload, field) => {
     const res = await app.inject({ method: 'POST', url: '/v1/rules', payload });
     expect(res.statusCode).toBe(400);

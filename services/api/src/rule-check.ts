@@ -5,6 +5,7 @@
  */
 import { compileRule } from '@reflex/rules';
 import {
+  actionParameterProblems,
   makeRef,
   ReflexError,
   validateUser,
@@ -57,6 +58,8 @@ export async function checkRule(deps: RouteDeps, rule: Rule): Promise<void> {
   }
   if (action === null) {
     details.push({ field: 'body.action.ref', message: `no action '${rule.action.ref}' is registered` });
+  } else {
+    for (const d of actionParameterProblems(rule.action.parameters ?? {}, action)) details.push({ field: `body.${d.field}`, message: d.message });
   }
   collect(details, 'body', () => compileRule(rule));
   if (details.length > 0) {

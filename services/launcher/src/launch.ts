@@ -9,8 +9,8 @@ import { buildApi } from '@reflex/api';
 import type { Bus } from '@reflex/bus';
 import { discoverPacks, registerPacks } from '@reflex/packs';
 import { startRulesEngine } from '@reflex/rules-engine';
-import { builtinRunners } from '@reflex/runners';
-import { ensureStreams, namesOf, openBus, openStore, type ReflexConfig, type ServiceHandle } from '@reflex/runtime';
+import { builtinRunners, DEFAULT_PATH } from '@reflex/runners';
+import { actionBaseEnv, ensureStreams, namesOf, openBus, openStore, type ReflexConfig, type ServiceHandle } from '@reflex/runtime';
 import { startSensors } from '@reflex/sensors';
 import type { Store } from '@reflex/store';
 
@@ -34,7 +34,16 @@ async function registerPacksFromDisk(config: ReflexConfig, store: Store, logger:
   }
 }
 
-export async function launch(config: ReflexConfig, services: readonly ServiceName[], logger: Logger): Promise<Launched> {
+/**
+ * `env` is the process environment: action processes inherit the variables `config.actionEnv`
+ * names from it, and nothing else.
+ */
+export async function launch(
+  config: ReflexConfig,
+  services: readonly ServiceName[],
+  logger: Logger,
+  env: Record<string, string | undefined> = {},
+): Promise<Launched> {
   const started = new Set(services);
   const names = namesOf(config);
   const store = await openStore(config);
@@ -68,10 +77,10 @@ export async function launch(config: ReflexConfig, services: readonly ServiceNam
           store,
           names,
           logger,
-          runners: builtinRunners(),
           ackWaitMs: config.runnerAckWaitSeconds * 1000,
           defaultTimeoutMs: config.actionTimeoutSeconds * 1000,
           resultMaxBytes: config.resultMaxBytes,
+          runners: builtinRunners({ baseEnv: { PATH: DEFAULT_PATH, ...actionBaseEnv(config, env) } }),
         }),
       );
     }

@@ -18,7 +18,7 @@ import {
   type ExecutionStatus,
   type JsonValue,
 } from '@reflex/model';
-import type { Runner } from '@reflex/runners';
+import { retryHintOf, type Runner } from '@reflex/runners';
 import { notifyExecutionUpdate } from '@reflex/runtime';
 import type { ExecutionPatch, Store } from '@reflex/store';
 import { OutputRecorder } from './output-recorder.ts';
@@ -163,6 +163,7 @@ export async function handleRequest(deps: LifecycleDeps, runner: Runner, msg: Bu
       timeoutMs,
       ...(packDir === undefined ? {} : { packDir }),
       onOutput: (stream: 'stdout' | 'stderr', line: string) => output.line(stream, line),
+      logger: log,
     });
     attemptRun.catch(() => undefined);
     try {
@@ -189,8 +190,10 @@ export async function handleRequest(deps: LifecycleDeps, runner: Runner, msg: Bu
 
   const result = outcome.result === undefined ? undefined : (capResult(outcome.result, deps.resultMaxBytes) as JsonValue);
   const error = outcome.error === undefined ? undefined : toErrorJson(outcome.error);
-  if (outcome.status !== 'succeeded' && outcome.status !== 'canceled' && shouldRetry(request.policies, outcome.status, attempt)) {
-    const delay = retryDelayMs(request.policies, attempt);
+  // The runner knows when another attempt cannot help (bad input, HTTP 4xx) or must wait (Retry-After).
+  const hint = outcome.status === 'failed' ? retryHintOf(outcome.error) : { retriable: true };
+  if (outcome.status !== 'succeeded' && outcome.status !== 'canceled' && hint.retriable && shouldRetry(request.policies, outcome.status, attempt)) {
+    const delay = Math.max(retryDelayMs(request.policies, attempt), hint.retryAfterMs ?? 0);
     const retried = await move(claimed.id, 'delayed', {
       ...(error === undefined ? {} : { error }),
       ...(result === undefined ? {} : { result }),

@@ -23,7 +23,7 @@ import { ensureStreams, publishExecutionRequest, type ServiceHandle } from '@ref
 import { createSqliteStore, type Store } from '@reflex/store';
 import { waitFor } from '../../../test/support/wait.ts';
 import { handleRequest } from './lifecycle.ts';
-import { startActionRunner } from './runner-service.ts';
+import { startWorker } from './worker.ts';
 
 const names = busNames('runnertest');
 const silent = pino({ level: 'silent' });
@@ -91,7 +91,7 @@ describe('action runner lifecycle', () => {
   });
 
   const start = async (options: { resultMaxBytes?: number } = {}): Promise<void> => {
-    service = await startActionRunner({ bus, store, names, logger: silent, runners: [runner], slotPollMs: 20, ...options });
+    service = await startWorker({ service: 'test-worker', bus, store, names, logger: silent, runners: [runner], slotPollMs: 20, ...options });
   };
 
   const request = async (a: Action, parameters: JsonObject = {}): Promise<Execution> => {

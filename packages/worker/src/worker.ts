@@ -1,6 +1,7 @@
 /**
- * The action runner service: one consumer per runner type it hosts, on that runner's execution
- * subject (replicas share a durable), plus a cancel listener for the attempts it is running.
+ * A worker: one consumer per runner type it hosts, on that runner's execution subject (replicas
+ * share a durable), plus a cancel listener for the attempts it is running. The action runner and
+ * the chat notifier are workers with different runners.
  */
 import type { Logger } from 'pino';
 import type { Bus, Consumer } from '@reflex/bus';
@@ -11,7 +12,9 @@ import { onChange, type ServiceHandle } from '@reflex/runtime';
 import type { Store } from '@reflex/store';
 import { CancelError, handleRequest, type LifecycleDeps } from './lifecycle.ts';
 
-export interface ActionRunnerDeps {
+export interface WorkerDeps {
+  /** For logs: `action-runner`, `chat-notifier`. */
+  service: string;
   bus: Bus;
   store: Store;
   names: BusNames;
@@ -31,8 +34,8 @@ export interface ActionRunnerDeps {
 
 export const CANCEL_TOPIC = 'cancel';
 
-export async function startActionRunner(deps: ActionRunnerDeps): Promise<ServiceHandle> {
-  const logger = deps.logger.child({ service: 'action-runner' });
+export async function startWorker(deps: WorkerDeps): Promise<ServiceHandle> {
+  const logger = deps.logger.child({ service: deps.service });
   const ackWaitMs = deps.ackWaitMs ?? 60_000;
   const packDirs = new Map<string, string | undefined>();
   const running = new Map<string, AbortController>();
@@ -86,9 +89,9 @@ export async function startActionRunner(deps: ActionRunnerDeps): Promise<Service
       ),
     );
   }
-  logger.info({ runners: deps.runners.map((r) => r.name) }, 'action runner started');
+  logger.info({ runners: deps.runners.map((r) => r.name) }, `${deps.service} started`);
   return {
-    name: 'action-runner',
+    name: deps.service,
     stop: async () => {
       for (const s of subscriptions) s.unsubscribe();
       await Promise.all(consumers.map((c) => c.stop()));
