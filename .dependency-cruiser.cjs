@@ -32,14 +32,14 @@ module.exports = {
     {
       name: 'pure-packages-do-no-io',
       severity: 'error',
-      comment: 'The model and the rule matcher are pure: testable with no server, no port, no disk. (Their tests may read fixtures.)',
-      from: { path: '^packages/(model|rules)/src/', pathNot: '\\.test\\.ts$' },
+      comment: 'The model, the rule matcher and auth are pure: testable with no server, no port, no disk. (Their tests may read fixtures.)',
+      from: { path: '^packages/(model|rules|auth)/src/', pathNot: '\\.test\\.ts$' },
       to: { dependencyTypes: ['core'], path: '^(node:)?(fs|fs/promises|net|http|https|http2|dgram|child_process|cluster|worker_threads|tls|dns)$' },
     },
     {
       name: 'pure-packages-no-clients',
       severity: 'error',
-      from: { path: '^packages/(model|rules)/src/', pathNot: '\\.test\\.ts$' },
+      from: { path: '^packages/(model|rules|auth)/src/', pathNot: '\\.test\\.ts$' },
       to: { path: 'node_modules/(@nats-io|mongodb|fastify|pino)' },
     },
   ],

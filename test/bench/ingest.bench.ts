@@ -12,7 +12,7 @@ import { main, printTable, printTargets, QUICK, writeResult, type Target } from 
 import { createBenchRule, rssMiB, startBareServer, startReflexProcess, type Proc } from './lib/sut.ts';
 import { median, ratio } from './lib/stats.ts';
 
-const DURATION_SEC = QUICK ? 3 : 10;
+const DURATION_SEC = QUICK ? 2 : 5;
 const RUNS = QUICK ? 1 : 3;
 const CONNECTIONS = 100;
 const PIPELINING = 1;

@@ -13,11 +13,11 @@ import { createBenchRule, startBareServer, startReflexProcess, type Proc } from 
 import { ratio } from './lib/stats.ts';
 
 const RATE = 1000;
-const DURATION_SEC = QUICK ? 5 : 20;
+const DURATION_SEC = QUICK ? 3 : 15;
 
 async function measure(name: string, sut: Proc, kind: 'reflex' | 'bare', step: number): Promise<StepResult & { name: string }> {
   // A short warm-up at the same rate, not counted.
-  await runStep({ sut, kind, webhook: 'latency', step: step * 100, rate: RATE, durationSec: 2, p99LimitMs: Infinity });
+  await runStep({ sut, kind, webhook: 'latency', step: step * 100, rate: RATE, durationSec: QUICK ? 1 : 2, p99LimitMs: Infinity });
   const r = await runStep({ sut, kind, webhook: 'latency', step, rate: RATE, durationSec: DURATION_SEC, p99LimitMs: Infinity });
   process.stdout.write(`  ${name}: started p99 ${r.startedMs.p99} ms\n`);
   return { ...r, name };

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { apiClient } from '../support/api-client.ts';
+import { adminKeyOf, apiClient } from '../support/api-client.ts';
 import { freePort } from '../support/nats-server.ts';
 import { startReflex, type ReflexProcess } from '../support/reflex-process.ts';
 import { waitFor } from '../support/wait.ts';
@@ -81,7 +81,7 @@ describe('action policies on NATS with two runner processes', () => {
       processes.push(proc);
       await proc.waitForLog('Reflex ready');
     }
-    api = apiClient(`http://127.0.0.1:${port}`);
+    api = apiClient(`http://127.0.0.1:${port}`, adminKeyOf(join(dir, 'data')));
     expect((await api.get('/v1/actions/e2eops.slow')).status).toBe(200);
   }, 60_000);
 

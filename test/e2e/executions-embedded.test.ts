@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launch, SERVICE_NAMES, type Launched } from '@reflex/launcher';
 import { loadConfig } from '@reflex/runtime';
-import { apiClient } from '../support/api-client.ts';
+import { adminKeyOf, apiClient } from '../support/api-client.ts';
 import { waitFor } from '../support/wait.ts';
 
 const PACKS = fileURLToPath(new URL('../../packs', import.meta.url));
@@ -41,13 +41,15 @@ describe('executions of shell commands, embedded', () => {
   let reflex: Launched;
   let base: string;
   let api: ReturnType<typeof apiClient>;
+  let key: string;
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'reflex-e2e-exec-'));
     const config = loadConfig({}, { port: 0, dataDir, packsPaths: [PACKS], logLevel: 'silent' });
     reflex = await launch(config, SERVICE_NAMES, pino({ level: 'silent' }));
     base = reflex.url ?? '';
-    api = apiClient(base);
+    key = adminKeyOf(dataDir);
+    api = apiClient(base, key);
   });
 
   afterAll(async () => {
@@ -59,7 +61,7 @@ describe('executions of shell commands, embedded', () => {
     const script = 'for i in 1 2 3; do echo "line $i"; sleep 0.2; done; echo oops >&2';
     const created = await api.post<Execution>('/v1/executions', { action: 'core.local', parameters: { cmd: script, shell: true } });
     expect(created.status).toBe(201);
-    const res = await fetch(`${base}/v1/executions/${created.body.id}/output`, { headers: { accept: 'text/event-stream' } });
+    const res = await fetch(`${base}/v1/executions/${created.body.id}/output`, { headers: { accept: 'text/event-stream', authorization: `Bearer ${key}` } });
     expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
     const events = await readEvents(res);
     expect(events.filter((e) => e.event !== 'end').map((e) => [e.event, (e.data as { text: string }).text])).toEqual([
@@ -76,7 +78,7 @@ describe('executions of shell commands, embedded', () => {
   it('resumes a stream after the last event id it saw', async () => {
     const created = await api.post<Execution>('/v1/executions', { action: 'core.local', parameters: { cmd: 'printf "a\\nb\\nc\\n"', shell: true } });
     await waitFor(async () => ((await api.get<Execution>(`/v1/executions/${created.body.id}`)).body.status === 'succeeded' ? true : undefined), 'finish');
-    const res = await fetch(`${base}/v1/executions/${created.body.id}/output`, { headers: { accept: 'text/event-stream', 'last-event-id': '1' } });
+    const res = await fetch(`${base}/v1/executions/${created.body.id}/output`, { headers: { accept: 'text/event-stream', 'last-event-id': '1', authorization: `Bearer ${key}` } });
     const events = await readEvents(res);
     expect(events.filter((e) => e.event === 'stdout').map((e) => (e.data as { text: string }).text)).toEqual(['b', 'c']);
   });

@@ -10,7 +10,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launch, SERVICE_NAMES, type Launched } from '@reflex/launcher';
 import { loadConfig } from '@reflex/runtime';
-import { apiClient, diskAlertRule } from '../support/api-client.ts';
+import { adminKeyOf, apiClient, diskAlertRule } from '../support/api-client.ts';
 import { waitFor } from '../support/wait.ts';
 
 const PACKS = fileURLToPath(new URL('../../packs', import.meta.url));
@@ -33,7 +33,7 @@ describe('event spine, embedded (one process)', () => {
     dataDir = mkdtempSync(join(tmpdir(), 'reflex-e2e-'));
     const config = loadConfig({}, { port: 0, dataDir, packsPaths: [PACKS], logLevel: 'silent' });
     reflex = await launch(config, SERVICE_NAMES, pino({ level: 'silent' }));
-    api = apiClient(reflex.url ?? '');
+    api = apiClient(reflex.url ?? '', adminKeyOf(dataDir));
   });
 
   afterAll(async () => {

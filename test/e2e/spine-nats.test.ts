@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { apiClient, diskAlertRule } from '../support/api-client.ts';
+import { adminKeyOf, apiClient, diskAlertRule } from '../support/api-client.ts';
 import { freePort } from '../support/nats-server.ts';
 import { startReflex, type ReflexProcess } from '../support/reflex-process.ts';
 import { waitFor } from '../support/wait.ts';
@@ -51,7 +51,7 @@ describe('event spine on NATS JetStream, one process per service', () => {
     await start(['api']);
     await start(['action-runner']);
     await start(['rules-engine']);
-    api = apiClient(`http://127.0.0.1:${port}`);
+    api = apiClient(`http://127.0.0.1:${port}`, adminKeyOf(dataDir));
   }, 60_000);
 
   afterAll(async () => {

@@ -1,11 +1,22 @@
 /** A tiny JSON client for end-to-end tests against a listening Reflex API. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 export interface JsonResponse<T = unknown> {
   status: number;
   body: T;
 }
 
-export function apiClient(baseUrl: string) {
-  const call = async <T = unknown>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<JsonResponse<T>> => {
+/** The admin key a first start wrote to `<dataDir>/admin.key` (what the README tells a user to `cat`). */
+export function adminKeyOf(dataDir: string): string {
+  return readFileSync(join(dataDir, 'admin.key'), 'utf8').trim();
+}
+
+/** `key`: sent as `Authorization: Bearer <key>` on every call (a call's own headers win). */
+export function apiClient(baseUrl: string, key?: string) {
+  const auth: Record<string, string> = key === undefined ? {} : { authorization: `Bearer ${key}` };
+  const call = async <T = unknown>(method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<JsonResponse<T>> => {
+    const headers = { ...auth, ...extra };
     const res = await fetch(new URL(path, baseUrl), {
       method,
       headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },

@@ -68,3 +68,6 @@ export { CircuitBreaker } from './circuit-breaker.ts';
 export type { CircuitBreakerOptions, CircuitSnapshot, CircuitState } from './circuit-breaker.ts';
 export { Deliverer, DEFAULT_RETRY } from './delivery.ts';
 export type { DelivererOptions, DeliveryEvent, DeliveryOutcome, DeliveryRequest, ExhaustedReason, RetryOptions } from './delivery.ts';
+
+export { createChatRunner, ChatExhaustedError, CHAT_EXHAUSTED, CHAT_REJECTED, CHAT_RUNNER } from './runner.ts';
+export type { ThreadReceipts } from './runner.ts';

@@ -141,6 +141,9 @@ export interface WebhookAuth {
 /** A webhook auth as the API shows it: no hash, no sealed secret. */
 export type WebhookAuthView = Omit<WebhookAuth, 'tokenHash' | 'sealedSecret'> & { hasSecret: boolean };
 
+/** A webhook url (the path under /v1/webhooks/), as the core.webhook trigger's parameters allow it. */
+export const WEBHOOK_URL_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_./-]{0,200}$';
+
 const NAME = '^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$';
 const ROLE_NAME = '^[a-z][a-z0-9_-]{0,63}$';
 const HEADER = '^[A-Za-z0-9-]{1,64}$';

@@ -23,6 +23,12 @@ export const ENV = {
   actionTimeoutSeconds: 'REFLEX_ACTION_TIMEOUT_SECONDS',
   resultMaxBytes: 'REFLEX_RESULT_MAX_BYTES',
   actionEnv: 'REFLEX_ACTION_ENV',
+  configDir: 'REFLEX_CONFIG_DIR',
+  auth: 'REFLEX_AUTH',
+  secretsKey: 'REFLEX_SECRETS_KEY',
+  rateLimitPerMinute: 'REFLEX_RATE_LIMIT_PER_MINUTE',
+  webhookRateLimitPerMinute: 'REFLEX_WEBHOOK_RATE_LIMIT_PER_MINUTE',
+  requestTimeoutSeconds: 'REFLEX_REQUEST_TIMEOUT_SECONDS',
 } as const;
 
 export interface ReflexConfig {
@@ -50,6 +56,21 @@ export interface ReflexConfig {
   resultMaxBytes: number;
   /** Names of the runner's environment variables that action processes inherit (all others are withheld). */
   actionEnv: string[];
+  /** Site configuration of packs: `<configDir>/<pack>.yaml` (e.g. chat.yaml with the chat targets). */
+  configDir: string;
+  /** `on` (default): every API route but health, docs and webhooks needs an API key. `off`: none does (a warning on every start). */
+  auth: 'on' | 'off';
+  /**
+   * 32 bytes, base64/base64url: seals webhook secrets in the store. Empty: `<dataDir>/secrets.key`,
+   * created on first start. API replicas sharing a store must share this key.
+   */
+  secretsKey: string;
+  /** Requests per minute per API key (or per address without one); 0: unlimited. */
+  rateLimitPerMinute: number;
+  /** Requests per minute per webhook url; 0: unlimited. */
+  webhookRateLimitPerMinute: number;
+  /** How long a client may take to send its whole request. */
+  requestTimeoutSeconds: number;
 }
 
 export const configSchema = {
@@ -78,6 +99,12 @@ export const configSchema = {
       items: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
       default: ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY'],
     },
+    configDir: { type: 'string', minLength: 1, default: './config' },
+    auth: { enum: ['on', 'off'], default: 'on' },
+    secretsKey: { type: 'string', pattern: '^$|^[A-Za-z0-9+/_-]{43}=?$', default: '' },
+    rateLimitPerMinute: { type: 'integer', minimum: 0, default: 3000 },
+    webhookRateLimitPerMinute: { type: 'integer', minimum: 0, default: 6000 },
+    requestTimeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 3600, default: 30 },
   },
 } as const;
 
@@ -90,6 +117,9 @@ const NUMERIC = new Set<keyof ReflexConfig>([
   'runnerAckWaitSeconds',
   'actionTimeoutSeconds',
   'resultMaxBytes',
+  'rateLimitPerMinute',
+  'webhookRateLimitPerMinute',
+  'requestTimeoutSeconds',
 ]);
 
 /** The variables named in `config.actionEnv` that are set in `env`: the base environment of action processes. */
@@ -132,6 +162,7 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: P
   }
   const config = raw as unknown as ReflexConfig;
   config.dataDir = resolve(cwd, config.dataDir);
+  config.configDir = resolve(cwd, config.configDir);
   config.packsPaths = config.packsPaths.map((p) => resolve(cwd, p));
   return config;
 }

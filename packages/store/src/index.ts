@@ -1,5 +1,9 @@
 /** @reflex/store: the Store port and its two adapters. */
 export type {
+  ApiKeyFilter,
+  ApiKeyRepo,
+  AuditFilter,
+  AuditRepo,
   EnforcementRepo,
   EventFilter,
   EventRepo,
@@ -15,10 +19,12 @@ export type {
   PageOptions,
   PurgeCounts,
   RetentionConfig,
+  RoleRepo,
   RuleFilter,
   RuleRepo,
   SlotRepo,
   Store,
+  WebhookAuthRepo,
 } from './store.ts';
 export { DEFAULT_RETENTION } from './store.ts';
 export { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from './cursor.ts';

@@ -35,6 +35,7 @@ import {
   type TriggerType,
 } from '@reflex/model';
 import { pageQuery, toPage, type PageQuery, type Position } from './cursor.ts';
+import { AUTH_INDEXES, mongoApiKeys, mongoAudit, mongoRoles, mongoWebhookAuth, type StoredAuth } from './mongo-auth.ts';
 import { isDuplicateKey, onlyDuplicateKeys } from './mongo-errors.ts';
 import { mongoOutputs, type StoredChunk } from './mongo-outputs.ts';
 import { mongoSlots, type StoredSlots } from './mongo-slots.ts';
@@ -74,6 +75,10 @@ export const COLLECTIONS = {
   executions: 'executions',
   outputs: 'outputs',
   slots: 'slots',
+  apiKeys: 'apiKeys',
+  roles: 'roles',
+  audit: 'audit',
+  webhookAuth: 'webhookAuth',
 } as const;
 
 /** Newest first, the order every paged list uses; `_id` is the record's id. */
@@ -81,7 +86,7 @@ const NEWEST_FIRST = { _createdAt: -1, _id: -1 } as const;
 const TTL: IndexDescription = { key: { expireAt: 1 }, name: 'ttl_expireAt', expireAfterSeconds: 0 };
 
 /** Indexes per collection: one for each list filter (then the page order), and the TTL. */
-export const INDEXES: Record<Exclude<keyof typeof COLLECTIONS, 'packs'>, IndexDescription[]> = {
+export const INDEXES: Record<Exclude<keyof typeof COLLECTIONS, 'packs' | 'roles' | 'webhookAuth'>, IndexDescription[]> = {
   triggerTypes: [{ key: { pack: 1, _id: 1 }, name: 'pack_ref' }],
   actions: [{ key: { pack: 1, _id: 1 }, name: 'pack_ref' }],
   rules: [
@@ -109,6 +114,7 @@ export const INDEXES: Record<Exclude<keyof typeof COLLECTIONS, 'packs'>, IndexDe
   ],
   outputs: [{ key: { executionId: 1, seq: 1 }, name: 'executionId_seq' }, TTL],
   slots: [TTL],
+  ...AUTH_INDEXES,
 };
 
 /** Every document is keyed by the record's id, ref or name (never an ObjectId). */
@@ -171,6 +177,7 @@ export async function createMongoStore(options: MongoStoreOptions): Promise<Stor
   const executions: Collection<Stored> = collectionOf(COLLECTIONS.executions);
   const outputs: Collection<StoredChunk> = db.collection<StoredChunk>(COLLECTIONS.outputs);
   const slots: Collection<StoredSlots> = db.collection<StoredSlots>(COLLECTIONS.slots);
+  const apiKeys: Collection<StoredAuth> = db.collection<StoredAuth>(COLLECTIONS.apiKeys);
 
   /** The storage fields of a derived-id record (everything but `_id`, which the upsert filter sets). */
   const timed = (record: object, createdMs: number, retentionMs: number): Document => {
@@ -373,6 +380,10 @@ export async function createMongoStore(options: MongoStoreOptions): Promise<Stor
 
     outputs: mongoOutputs(outputs, executions, retention),
     slots: mongoSlots(slots),
+    apiKeys: mongoApiKeys(apiKeys),
+    roles: mongoRoles(db.collection<StoredAuth>(COLLECTIONS.roles)),
+    audit: mongoAudit(db.collection<StoredAuth>(COLLECTIONS.audit)),
+    webhookAuth: mongoWebhookAuth(db.collection<StoredAuth>(COLLECTIONS.webhookAuth)),
 
     async record(batch: FiringRecord[]) {
       // Build every document first: a bad time fails the batch before anything is written.
@@ -394,6 +405,8 @@ export async function createMongoStore(options: MongoStoreOptions): Promise<Stor
         outputs.deleteMany(expired),
         // Slot keys whose holders and waiters all timed out, judged by the clock the slots run on.
         slots.deleteMany({ expireAt: { $lte: new Date() } }),
+        // Expired tokens (also removed by the TTL monitor); not counted.
+        apiKeys.deleteMany({ kind: 'token', expireAt: { $lte: now } }),
       ]);
       return { events: e.deletedCount, executions: x.deletedCount, enforcements: f.deletedCount, outputs: o.deletedCount };
     },

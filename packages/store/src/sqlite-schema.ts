@@ -114,6 +114,48 @@ const MIGRATIONS: readonly string[] = [
   ) STRICT, WITHOUT ROWID;
   CREATE INDEX slot_queue_expires ON slot_queue (expires_ms);
   `,
+
+  // 3: who may do what, and what they did: API keys and tokens (hashes only), custom roles, the
+  // audit trail, and the authentication of named webhooks (secrets sealed or hashed).
+  `
+  CREATE TABLE api_keys (
+    id         TEXT PRIMARY KEY,
+    kind       TEXT NOT NULL,
+    role       TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    revoked    INTEGER NOT NULL,
+    purge_ms   INTEGER,
+    doc        TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX api_keys_created ON api_keys (created_ms, id);
+  CREATE INDEX api_keys_purge ON api_keys (purge_ms) WHERE purge_ms IS NOT NULL;
+
+  CREATE TABLE roles (
+    name TEXT PRIMARY KEY,
+    doc  TEXT NOT NULL
+  ) STRICT;
+
+  CREATE TABLE audit (
+    id          TEXT PRIMARY KEY,
+    created_ms  INTEGER NOT NULL,
+    actor_id    TEXT,
+    actor_name  TEXT NOT NULL,
+    action      TEXT NOT NULL,
+    target_type TEXT,
+    target_id   TEXT,
+    doc         TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX audit_created ON audit (created_ms, id);
+  CREATE INDEX audit_action_created ON audit (action, created_ms, id);
+  CREATE INDEX audit_actor_id_created ON audit (actor_id, created_ms, id);
+  CREATE INDEX audit_actor_name_created ON audit (actor_name, created_ms, id);
+  CREATE INDEX audit_target_created ON audit (target_type, target_id, created_ms, id);
+
+  CREATE TABLE webhook_auth (
+    url TEXT PRIMARY KEY,
+    doc TEXT NOT NULL
+  ) STRICT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -152,7 +152,10 @@ describe('SQLite store', () => {
     await (await createSqliteStore({ path })).close();
     // Back to version 1 as it shipped, with an execution written before history existed.
     const raw = new DatabaseSync(path);
-    raw.exec('DROP TABLE output_chunks; DROP TABLE slot_holders; DROP TABLE slot_queue; PRAGMA user_version = 1');
+    raw.exec(
+      'DROP TABLE api_keys; DROP TABLE roles; DROP TABLE audit; DROP TABLE webhook_auth; ' +
+        'DROP TABLE output_chunks; DROP TABLE slot_holders; DROP TABLE slot_queue; PRAGMA user_version = 1',
+    );
     const old: Partial<Execution> = execution('exe-old');
     delete old.history;
     raw
@@ -172,6 +175,28 @@ describe('SQLite store', () => {
     }
     const check = new DatabaseSync(path, { readOnly: true });
     expect(check.prepare('PRAGMA user_version').get()).toMatchObject({ user_version: SCHEMA_VERSION });
+    check.close();
+  });
+
+  it('migrates a version 2 database to version 3 (auth tables), keeping its records', async () => {
+    const path = freshPath();
+    const first = await createSqliteStore({ path });
+    await first.executions.insert(execution('exe-v2'));
+    await first.close();
+    const raw = new DatabaseSync(path);
+    raw.exec('DROP TABLE api_keys; DROP TABLE roles; DROP TABLE audit; DROP TABLE webhook_auth; PRAGMA user_version = 2');
+    raw.close();
+
+    const store = await createSqliteStore({ path });
+    try {
+      expect(await store.executions.get('exe-v2')).not.toBeNull();
+      await store.apiKeys.insert({ id: 'k1', name: 'ann', role: 'admin', kind: 'key', hash: 'h', createdAt: now() });
+      expect((await store.apiKeys.list()).map((k) => k.id)).toEqual(['k1']);
+    } finally {
+      await store.close();
+    }
+    const check = new DatabaseSync(path, { readOnly: true });
+    expect(check.prepare('PRAGMA user_version').get()).toMatchObject({ user_version: 3 });
     check.close();
   });
 

@@ -24,6 +24,7 @@ import { pageQuery, toPage, type PageQuery } from './cursor.ts';
 import { expiryOf, resolveRetention } from './retention.ts';
 import type { Row, SqliteOps } from './sqlite-ops.ts';
 import { sqliteOutputs } from './sqlite-outputs.ts';
+import { sqliteApiKeys, sqliteAudit, sqliteRoles, sqliteWebhookAuth } from './sqlite-auth.ts';
 import { migrate } from './sqlite-schema.ts';
 import { sqliteSlots } from './sqlite-slots.ts';
 import type {
@@ -231,6 +232,8 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
       const clockMs = Date.now();
       run('DELETE FROM slot_holders WHERE expires_ms <= ?', clockMs);
       run('DELETE FROM slot_queue WHERE expires_ms <= ?', clockMs);
+      // Expired tokens are useless; they are not counted (keys stay, revoked or expired).
+      run('DELETE FROM api_keys WHERE purge_ms <= ?', nowMs);
       return counts;
     });
   };
@@ -405,6 +408,10 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
 
     outputs: sqliteOutputs(ops, retention),
     slots: sqliteSlots(ops),
+    apiKeys: sqliteApiKeys(ops),
+    roles: sqliteRoles(ops),
+    audit: sqliteAudit(ops),
+    webhookAuth: sqliteWebhookAuth(ops),
 
     async record(batch: FiringRecord[]) {
       const events = batch.map((firing) => eventRow(firing.event));

@@ -17,14 +17,19 @@
  */
 import type {
   Action,
+  ApiKey,
+  ApiKeyKind,
+  AuditEntry,
   Enforcement,
   Execution,
   ExecutionStatus,
   Pack,
   ReflexEvent,
+  Role,
   Rule,
   RuleSource,
   TriggerType,
+  WebhookAuth,
 } from '@reflex/model';
 
 export interface PageOptions {
@@ -174,6 +179,67 @@ export interface SlotRepo {
   holders(key: string): Promise<string[]>;
 }
 
+export interface ApiKeyFilter {
+  kind?: ApiKeyKind;
+  role?: string;
+  /** Default false: revoked keys are left out. */
+  includeRevoked?: boolean;
+}
+
+/**
+ * API keys and tokens. The record holds the SHA-256 of the key, never the key. Tokens (kind
+ * `token`) are deleted by `purgeExpired` once past their `expiresAt`; keys stay (revoked ones too,
+ * so the audit trail can name them).
+ */
+export interface ApiKeyRepo {
+  /** ConflictError (code APIKEY_EXISTS) when the id is taken. */
+  insert(key: ApiKey): Promise<void>;
+  get(id: string): Promise<ApiKey | null>;
+  /** Oldest first (`createdAt`, then id). */
+  list(filter?: ApiKeyFilter): Promise<ApiKey[]>;
+  /** Sets `revokedAt` (once: a second revoke keeps the first time); the record after, null when absent. */
+  revoke(id: string, at: string): Promise<ApiKey | null>;
+}
+
+/** Custom roles (the built-in ones live in code). */
+export interface RoleRepo {
+  /** Create or replace. */
+  put(role: Role): Promise<void>;
+  get(name: string): Promise<Role | null>;
+  /** By name. */
+  list(): Promise<Role[]>;
+  delete(name: string): Promise<boolean>;
+}
+
+export interface AuditFilter {
+  /** Actor id (key id) or name. */
+  actor?: string;
+  action?: string;
+  targetType?: string;
+  targetId?: string;
+  /** ISO time; entries at or after it. */
+  since?: string;
+  /** ISO time; entries before it. */
+  until?: string;
+}
+
+/** The audit trail: append-only, kept without expiry, paged newest first (`at` desc, then id desc). */
+export interface AuditRepo {
+  /** Idempotent by id. A bad `at` is a ValidationError. */
+  append(entry: AuditEntry): Promise<void>;
+  list(filter: AuditFilter, page?: PageOptions): Promise<Page<AuditEntry>>;
+}
+
+/** How each named webhook authenticates its sender (secrets sealed or hashed by the caller). */
+export interface WebhookAuthRepo {
+  /** Create or replace. */
+  put(auth: WebhookAuth): Promise<void>;
+  get(url: string): Promise<WebhookAuth | null>;
+  /** By url. */
+  list(): Promise<WebhookAuth[]>;
+  delete(url: string): Promise<boolean>;
+}
+
 /** Everything one event produced in the rules engine, written as one unit. */
 export interface FiringRecord {
   event: ReflexEvent;
@@ -212,6 +278,10 @@ export interface Store {
   readonly executions: ExecutionRepo;
   readonly outputs: OutputRepo;
   readonly slots: SlotRepo;
+  readonly apiKeys: ApiKeyRepo;
+  readonly roles: RoleRepo;
+  readonly audit: AuditRepo;
+  readonly webhookAuth: WebhookAuthRepo;
   /**
    * Writes a batch of firings (events, their enforcements and executions) in as few round trips
    * as the backend allows: one transaction on SQLite, one bulk write per collection on MongoDB.

@@ -37,6 +37,7 @@ import {
   outputChunk,
   rejection,
 } from './fixtures.ts';
+import { runAuthConformance } from './auth-conformance.ts';
 import { runLifecycleConformance } from './lifecycle-conformance.ts';
 
 export function runStoreConformance(name: string, factory: () => Promise<Store>): void {
@@ -629,5 +630,6 @@ export function runStoreConformance(name: string, factory: () => Promise<Store>)
     });
 
     runLifecycleConformance(() => store);
+    runAuthConformance(() => store);
   });
 }

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { newSecretsKey } from '@reflex/auth';
 import { createEmbeddedBus, type Bus } from '@reflex/bus';
 import { busNames } from '@reflex/model';
 import { discoverPacks, registerPacks } from '@reflex/packs';
@@ -38,7 +39,7 @@ describe('API edges', () => {
     const names = busNames('apitest');
     await ensureStreams(bus, names);
     await registerPacks(store, await discoverPacks([PACKS]));
-    app = await buildApi({ store, bus, names, logger: pino({ level: 'silent' }), packsPaths: [PACKS], bodyLimitBytes: 4096 });
+    app = await buildApi({ store, bus, names, logger: pino({ level: 'silent' }), packsPaths: [PACKS], bodyLimitBytes: 4096, auth: { enabled: false, secretsKey: newSecretsKey() } });
   });
 
   afterEach(async () => {

@@ -59,6 +59,11 @@ export class Catalog {
     return this.#actions.get(ref);
   }
 
+  async webhookUrls(): Promise<string[]> {
+    await this.#fresh();
+    return [...this.#webhookUrls].sort();
+  }
+
   async hasWebhook(url: string): Promise<boolean> {
     await this.#fresh();
     return this.#webhookUrls.has(url);

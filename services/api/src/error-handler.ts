@@ -3,14 +3,27 @@
  * `{ "error": { "code", "message", "details" } }`; a 5xx never leaks internals beyond a message.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ajvDetails, ConflictError, NotFoundError, ReflexError, UnavailableError, ValidationError, type ErrorDetail } from '@reflex/model';
+import {
+  ajvDetails,
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  ReflexError,
+  UnauthenticatedError,
+  UnavailableError,
+  ValidationError,
+  type ErrorDetail,
+} from '@reflex/model';
 
 const STATUS_BY_CODE: Record<string, number> = {
   VALIDATION_FAILED: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
   RULE_EXISTS: 409,
   ILLEGAL_TRANSITION: 409,
+  RATE_LIMITED: 429,
   UNAVAILABLE: 503,
 };
 
@@ -25,6 +38,8 @@ function body(code: string, message: string, details: ErrorDetail[] = []): Error
 /** By kind first (every ConflictError is a 409, whatever its code), then by code. */
 export function statusOf(err: ReflexError): number {
   if (err instanceof ValidationError) return 400;
+  if (err instanceof UnauthenticatedError) return 401;
+  if (err instanceof ForbiddenError) return 403;
   if (err instanceof NotFoundError) return 404;
   if (err instanceof ConflictError) return 409;
   if (err instanceof UnavailableError) return 503;
@@ -37,6 +52,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
       const status = statusOf(err);
       if (status >= 500) request.log.error({ err }, 'request failed');
       if (status === 503) void reply.header('retry-after', '5');
+      if (status === 401) void reply.header('www-authenticate', 'Bearer realm="reflex"');
       return reply.code(status).send(body(err.code, err.message, err.details));
     }
     const fe = err as FastifyError;
@@ -49,7 +65,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
     }
     const status = typeof fe.statusCode === 'number' ? fe.statusCode : 500;
     if (status >= 400 && status < 500) {
-      const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'BAD_REQUEST';
+      const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : status === 429 ? 'RATE_LIMITED' : status === 408 ? 'REQUEST_TIMEOUT' : 'BAD_REQUEST';
       return reply.code(status).send(body(code, fe.message, [{ field: 'body', message: fe.message }]));
     }
     request.log.error({ err }, 'request failed');

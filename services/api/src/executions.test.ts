@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { newSecretsKey } from '@reflex/auth';
 import { createEmbeddedBus, type Bus } from '@reflex/bus';
 import { busNames, type Action } from '@reflex/model';
 import { discoverPacks, registerPacks } from '@reflex/packs';
@@ -42,7 +43,7 @@ describe('execution routes', () => {
     await ensureStreams(bus, names);
     await registerPacks(store, await discoverPacks([PACKS]));
     await store.actions.upsert(deploy);
-    app = await buildApi({ store, bus, names, logger: pino({ level: 'silent' }), packsPaths: [PACKS], bodyLimitBytes: 1 << 20 });
+    app = await buildApi({ store, bus, names, logger: pino({ level: 'silent' }), packsPaths: [PACKS], bodyLimitBytes: 1 << 20, auth: { enabled: false, secretsKey: newSecretsKey() } });
   });
 
   afterEach(async () => {

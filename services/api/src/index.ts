@@ -1,2 +1,3 @@
 export { buildApi } from './app.ts';
-export type { ApiDeps } from './deps.ts';
+export type { ApiDeps, AuthOptions } from './deps.ts';
+export { DEFAULT_LIMITS, type Limits } from './rate-limits.ts';

@@ -8,13 +8,17 @@ import { startActionRunner } from '@reflex/action-runner';
 import { buildApi } from '@reflex/api';
 import type { Bus } from '@reflex/bus';
 import { discoverPacks, registerPacks } from '@reflex/packs';
+import type { ChatSink } from '@reflex/chat';
+import { loadChatConfig, startChatNotifier } from '@reflex/chat-notifier';
 import { startRulesEngine } from '@reflex/rules-engine';
 import { builtinRunners, DEFAULT_PATH } from '@reflex/runners';
 import { actionBaseEnv, ensureStreams, namesOf, openBus, openStore, type ReflexConfig, type ServiceHandle } from '@reflex/runtime';
 import { startSensors } from '@reflex/sensors';
+import { newId } from '@reflex/model';
 import type { Store } from '@reflex/store';
+import { prepareAuth } from './auth-setup.ts';
 
-export const SERVICE_NAMES = ['api', 'sensors', 'rules-engine', 'action-runner'] as const;
+export const SERVICE_NAMES = ['api', 'sensors', 'rules-engine', 'action-runner', 'chat-notifier'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 export interface Launched {
@@ -32,18 +36,31 @@ async function registerPacksFromDisk(config: ReflexConfig, store: Store, logger:
     if (result.ok) logger.info({ pack: result.pack }, 'pack registered');
     else logger.error({ pack: result.pack, errors: result.errors }, 'pack has errors; not registered');
   }
+  // Registration at start is a change like POST /v1/packs/register: it goes in the audit trail.
+  await store.audit.append({
+    id: newId(),
+    at: new Date().toISOString(),
+    actor: { kind: 'system', name: 'reflex start' },
+    action: 'pack.register',
+    target: { type: 'pack', id: '*' },
+    details: { registered: results.filter((r) => r.ok).map((r) => r.pack), failed: results.filter((r) => !r.ok).map((r) => r.pack) },
+  });
 }
 
-/**
- * `env` is the process environment: action processes inherit the variables `config.actionEnv`
- * names from it, and nothing else.
- */
+export interface LaunchOptions {
+  /** The process environment: action processes inherit the variables `config.actionEnv` names from it, and nothing else. */
+  env?: Record<string, string | undefined>;
+  /** Where the chat console target writes. Default: nowhere (tests); `reflex start` passes stdout. */
+  consoleSink?: ChatSink;
+}
+
 export async function launch(
   config: ReflexConfig,
   services: readonly ServiceName[],
   logger: Logger,
-  env: Record<string, string | undefined> = {},
+  options: LaunchOptions = {},
 ): Promise<Launched> {
+  const env = options.env ?? {};
   const started = new Set(services);
   const names = namesOf(config);
   const store = await openStore(config);
@@ -84,11 +101,40 @@ export async function launch(
         }),
       );
     }
+    if (started.has('chat-notifier')) {
+      // Config errors stop the start, naming the file and the field.
+      const chat = await loadChatConfig(config.configDir);
+      logger.info({ file: chat.file ?? '(none: console only)', targets: Object.keys(chat.config.targets) }, 'chat targets');
+      handles.push(
+        await startChatNotifier({
+          bus,
+          store,
+          names,
+          logger,
+          config: chat.config,
+          consoleSink: options.consoleSink ?? { write: () => true },
+          ackWaitMs: config.runnerAckWaitSeconds * 1000,
+        }),
+      );
+    }
     if (started.has('rules-engine')) handles.push(await startRulesEngine({ bus, store, names, logger, ackWaitMs: config.ackWaitSeconds * 1000 }));
     if (started.has('sensors')) handles.push(await startSensors({ bus, store, names, logger }));
     let url: string | undefined;
     if (started.has('api')) {
-      const app = await buildApi({ bus, store, names, logger, packsPaths: config.packsPaths, bodyLimitBytes: config.bodyLimitBytes });
+      const app = await buildApi({
+        bus,
+        store,
+        names,
+        logger,
+        packsPaths: config.packsPaths,
+        bodyLimitBytes: config.bodyLimitBytes,
+        auth: await prepareAuth(config, store, logger),
+        limits: {
+          rateLimitPerMinute: config.rateLimitPerMinute,
+          webhookRateLimitPerMinute: config.webhookRateLimitPerMinute,
+          requestTimeoutMs: config.requestTimeoutSeconds * 1000,
+        },
+      });
       url = await app.listen({ port: config.port, host: config.host });
       handles.push({ name: 'api', stop: () => app.close() });
     }

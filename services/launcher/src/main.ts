@@ -15,7 +15,7 @@ export async function startCommand(requested: string[]): Promise<void> {
   const config = loadConfig(process.env);
   const logger = pino({ level: config.logLevel, base: { app: 'reflex' } });
   const services = requested.length === 0 ? SERVICE_NAMES : (requested as ServiceName[]);
-  const launched = await launch(config, services, logger, process.env);
+  const launched = await launch(config, services, logger, { env: process.env, consoleSink: process.stdout });
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;

@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, release, totalmem } from 'node:os';
+import { cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { natsServerBinary } from '../../support/nats-server.ts';
@@ -20,7 +20,11 @@ export interface Machine {
   cores: number;
   memoryGiB: number;
   os: string;
+  /** 1-minute load average when the benchmark started and ended: other work on the machine skews figures. */
+  loadAverage: { start: number; end: number };
 }
+
+const LOAD_AT_START = loadavg()[0] ?? 0;
 
 export function machine(): Machine {
   const list = cpus();
@@ -29,6 +33,7 @@ export function machine(): Machine {
     cores: list.length,
     memoryGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
     os: `${process.platform} ${release()}`,
+    loadAverage: { start: Math.round(LOAD_AT_START * 100) / 100, end: Math.round((loadavg()[0] ?? 0) * 100) / 100 },
   };
 }
 

@@ -117,7 +117,15 @@ export async function startReflexProcess(options: ReflexOptions): Promise<Reflex
     REFLEX_LOG_LEVEL: options.logLevel ?? 'info',
     REFLEX_BUS_PREFIX: busPrefix,
     NATS_URL: natsUrl ?? '',
+    // What is measured is the engine, not the front door's policy: no API keys to mint (webhooks
+    // need none anyway) and no rate limits (the defaults would cap a webhook url at 100/s).
+    REFLEX_AUTH: 'off',
+    REFLEX_RATE_LIMIT_PER_MINUTE: '0',
+    REFLEX_WEBHOOK_RATE_LIMIT_PER_MINUTE: '0',
   };
+  // BENCH_CPU_PROF=<dir>: the process under test writes a V8 CPU profile there when it stops.
+  const profileDir = process.env['BENCH_CPU_PROF'];
+  if (profileDir !== undefined && profileDir !== '') env['NODE_OPTIONS'] = `${process.env['NODE_OPTIONS'] ?? ''} --cpu-prof --cpu-prof-dir=${profileDir}`.trim();
   let proc: Proc;
   try {
     proc = await spawnProcess([REFLEX_BIN, 'start', ...(options.services ?? [])], env, 'Reflex ready');

@@ -8,6 +8,7 @@ export const enforcementRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps
   app.get<{ Querystring: { event?: string; rule?: string; limit?: number; cursor?: string } }>(
     '/v1/enforcements',
     {
+      config: { permission: 'enforcements:read' },
       schema: {
         tags: ['enforcements'],
         summary: 'Rule enforcements of an event (?event=) or of a rule (?rule=)',

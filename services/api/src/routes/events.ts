@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { dispatchRequestSchema, NotFoundError, traceIdFrom, type DispatchRequest } from '@reflex/model';
+import { noteAudit } from '../auth/route-config.ts';
 import type { RouteDeps } from '../deps.ts';
 import { dispatchEvent, resolveTriggerType } from '../dispatch.ts';
 import { errorResponse, pageOf, pageQuery } from './schemas.ts';
@@ -8,6 +9,11 @@ export const eventRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
   app.post<{ Body: DispatchRequest }>(
     '/v1/events',
     {
+      config: {
+        permission: 'events:dispatch',
+        audit: 'event.dispatch',
+        scope: (request) => [{ permission: 'events:dispatch', ref: (request.body as DispatchRequest).type }],
+      },
       schema: {
         tags: ['events'],
         summary: 'Dispatch an event of any registered trigger type',
@@ -25,6 +31,7 @@ export const eventRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
         traceId: traceIdFrom(request.headers['x-reflex-trace'] as string | undefined),
         triggerParameters,
       });
+      noteAudit(request, { target: { type: 'event', id: event.id }, details: { type } });
       return reply.code(202).send({ eventId: event.id, traceId: event.traceId });
     },
   );
@@ -32,6 +39,7 @@ export const eventRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
   app.get<{ Querystring: { type?: string; since?: string; until?: string; limit?: number; cursor?: string } }>(
     '/v1/events',
     {
+      config: { permission: 'events:read' },
       schema: {
         tags: ['events'],
         summary: 'Stored events, newest first',
@@ -55,7 +63,7 @@ export const eventRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
 
   app.get<{ Params: { id: string } }>(
     '/v1/events/:id',
-    { schema: { tags: ['events'], summary: 'One stored event', params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } } } } },
+    { config: { permission: 'events:read' }, schema: { tags: ['events'], summary: 'One stored event', params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } } } } },
     async (request) => {
       const event = await deps.store.events.get(request.params.id);
       if (event === null) throw new NotFoundError('event', request.params.id);

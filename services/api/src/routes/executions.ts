@@ -14,6 +14,7 @@ import {
   type RerunInput,
 } from '@reflex/model';
 import { encodeJson } from '@reflex/bus';
+import { noteAudit, type ScopeResolver } from '../auth/route-config.ts';
 import type { RouteDeps } from '../deps.ts';
 import { requestExecution } from '../execution-requests.ts';
 import { maskExecution } from '../secrets.ts';
@@ -30,9 +31,22 @@ export const executionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) 
     return execution;
   };
 
+  /** A route about one execution is about its action (scoped grants name actions); unknown ids need the unscoped permission. */
+  const actionOf =
+    (permission: 'executions:read' | 'executions:run' | 'executions:cancel'): ScopeResolver =>
+    async (request) => {
+      const execution = await deps.store.executions.get((request.params as { id: string }).id);
+      return execution === null ? [] : [{ permission, ref: execution.action }];
+    };
+
   app.post<{ Body: ManualExecutionInput }>(
     '/v1/executions',
     {
+      config: {
+        permission: 'executions:run',
+        audit: 'execution.run',
+        scope: (request) => [{ permission: 'executions:run', ref: (request.body as ManualExecutionInput).action }],
+      },
       schema: {
         tags: ['executions'],
         summary: 'Run an action by hand',
@@ -46,6 +60,7 @@ export const executionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) 
         parameters: (request.body.parameters ?? {}) as JsonObject,
         traceId: traceIdFrom(request.headers['x-reflex-trace'] as string | undefined),
       });
+      noteAudit(request, { target: { type: 'execution', id: execution.id }, details: { action: execution.action } });
       return reply.code(201).send(await maskExecution(deps.catalog, execution));
     },
   );
@@ -53,6 +68,7 @@ export const executionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) 
   app.get<{ Querystring: { action?: string; status?: ExecutionStatus; rule?: string; event?: string; limit?: number; cursor?: string } }>(
     '/v1/executions',
     {
+      config: { permission: 'executions:read' },
       schema: {
         tags: ['executions'],
         summary: 'Executions, newest first',
@@ -76,13 +92,18 @@ export const executionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) 
     },
   );
 
-  app.get<{ Params: { id: string } }>('/v1/executions/:id', { schema: { tags: ['executions'], summary: 'One execution, with its history', params: idParams } }, async (request) =>
+  app.get<{ Params: { id: string } }>('/v1/executions/:id',
+    { config: { permission: 'executions:read', scope: actionOf('executions:read') }, schema: { tags: ['executions'], summary: 'One execution, with its history', params: idParams } },
+    async (request) =>
     maskExecution(deps.catalog, await found(request.params.id)),
   );
 
   app.delete<{ Params: { id: string } }>(
     '/v1/executions/:id',
-    { schema: { tags: ['executions'], summary: 'Cancel: a waiting execution is canceled at once, a running one gets SIGTERM', params: idParams, response: { 409: errorResponse } } },
+    {
+      config: { permission: 'executions:cancel', audit: 'execution.cancel', scope: actionOf('executions:cancel') },
+      schema: { tags: ['executions'], summary: 'Cancel: a waiting execution is canceled at once, a running one gets SIGTERM', params: idParams, response: { 409: errorResponse } },
+    },
     async (request, reply) => {
       let execution = await found(request.params.id);
       if (isTerminal(execution.status)) {
@@ -109,6 +130,7 @@ export const executionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) 
       if (execution.status === 'canceling') {
         await deps.bus.notify(deps.names.controlSubject('cancel'), encodeJson({ id: execution.id }));
       }
+      noteAudit(request, { target: { type: 'execution', id: execution.id }, details: { action: execution.action, status: execution.status } });
       return reply.code(202).send(await maskExecution(deps.catalog, execution));
     },
   );
@@ -116,6 +138,7 @@ export const executionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) 
   app.post<{ Params: { id: string }; Body: RerunInput | null }>(
     '/v1/executions/:id/re-run',
     {
+      config: { permission: 'executions:run', audit: 'execution.rerun', scope: actionOf('executions:run') },
       schema: {
         tags: ['executions'],
         summary: 'Run again with the same parameters (or some replaced); the new execution links to the original',
@@ -132,6 +155,7 @@ export const executionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) 
         traceId: traceIdFrom(request.headers['x-reflex-trace'] as string | undefined),
         rerunOf: original.id,
       });
+      noteAudit(request, { target: { type: 'execution', id: execution.id }, details: { action: original.action, rerunOf: original.id } });
       return reply.code(201).send(await maskExecution(deps.catalog, execution));
     },
   );
@@ -140,6 +164,7 @@ export const executionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) 
     '/v1/executions/:id/output',
     {
       sse: 'dual',
+      config: { permission: 'executions:read', scope: actionOf('executions:read') },
       schema: {
         tags: ['executions'],
         summary: 'Output lines: a Server-Sent Events stream (Accept: text/event-stream) live until the execution ends, or JSON so far',

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { RouteDeps } from '../deps.ts';
 
 export const healthRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
-  app.get('/v1/health', { schema: { tags: ['health'], summary: 'Liveness of the API and its bus and store' } }, async (_request, reply) => {
+  app.get('/v1/health', { config: { permission: 'public' }, schema: { tags: ['health'], summary: 'Liveness of the API and its bus and store' } }, async (_request, reply) => {
     const bus = deps.bus.healthy();
     let store = true;
     try {

@@ -2,14 +2,15 @@ import type { FastifyPluginAsync } from 'fastify';
 import { NotFoundError, PACK_NAME_PATTERN } from '@reflex/model';
 import { discoverPacks, registerPacks } from '@reflex/packs';
 import { notifyChange } from '@reflex/runtime';
+import { noteAudit } from '../auth/route-config.ts';
 import type { RouteDeps } from '../deps.ts';
 
 export const packRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
-  app.get('/v1/packs', { schema: { tags: ['packs'], summary: 'Registered packs' } }, async () => ({ items: await deps.store.packs.list() }));
+  app.get('/v1/packs', { config: { permission: 'packs:read' }, schema: { tags: ['packs'], summary: 'Registered packs' } }, async () => ({ items: await deps.store.packs.list() }));
 
   app.get<{ Params: { name: string } }>(
     '/v1/packs/:name',
-    { schema: { tags: ['packs'], summary: 'One pack and its contents', params: { type: 'object', properties: { name: { type: 'string', maxLength: 64 } } } } },
+    { config: { permission: 'packs:read', scope: (request) => [{ permission: 'packs:read', ref: (request.params as { name: string }).name }] }, schema: { tags: ['packs'], summary: 'One pack and its contents', params: { type: 'object', properties: { name: { type: 'string', maxLength: 64 } } } } },
     async (request) => {
       const { name } = request.params;
       const pack = await deps.store.packs.get(name);
@@ -26,6 +27,7 @@ export const packRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
   app.post<{ Body: { packs?: string[] } | null }>(
     '/v1/packs/register',
     {
+      config: { permission: 'packs:register', audit: 'pack.register' },
       schema: {
         tags: ['packs'],
         summary: 'Load packs from disk (REFLEX_PACKS_PATH) and register them; a pack with errors is not registered, the others are',
@@ -42,6 +44,10 @@ export const packRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
         (p) => wanted === undefined || (p.manifest !== null && wanted.includes(p.manifest.name)),
       );
       const results = await registerPacks(deps.store, loaded);
+      noteAudit(request, {
+        target: { type: 'pack', id: wanted === undefined ? '*' : wanted.join(',') },
+        details: { registered: results.filter((r) => r.ok).map((r) => r.pack), failed: results.filter((r) => !r.ok).map((r) => r.pack) },
+      });
       deps.catalog.invalidate();
       try {
         await notifyChange(deps.bus, deps.names, { topic: 'packs', op: 'register' });

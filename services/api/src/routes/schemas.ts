@@ -1,4 +1,12 @@
 /** Shared route schema pieces (OpenAPI + validation); resource schemas come from the model. */
+import type { Permission } from '@reflex/model';
+import type { ScopeResolver } from '../auth/route-config.ts';
+
+/** A route about the resource named by `:ref` in its path. */
+export function refScope(permission: Permission): ScopeResolver {
+  return (request) => [{ permission, ref: (request.params as { ref: string }).ref }];
+}
+
 export const errorResponse = {
   type: 'object',
   properties: {

@@ -1,0 +1,2 @@
+export { startChatNotifier, type ChatNotifierDeps } from './notifier.ts';
+export { loadChatConfig } from './chat-config.ts';
