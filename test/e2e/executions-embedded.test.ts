@@ -84,8 +84,13 @@ describe('executions of shell commands, embedded', () => {
   });
 
   it('cancels a running command with SIGTERM', async () => {
-    const created = await api.post<Execution>('/v1/executions', { action: 'core.local', parameters: { cmd: 'sleep', args: ['30'] } });
-    await waitFor(async () => ((await api.get<Execution>(`/v1/executions/${created.body.id}`)).body.status === 'running' ? true : undefined), 'running');
+    // The script says when it runs, so the cancel surely meets a live process (a cancel that arrives
+    // before the process starts is honoured by never starting it: covered in the worker's tests).
+    const created = await api.post<Execution>('/v1/executions', { action: 'core.local', parameters: { cmd: 'echo started; exec sleep 30', shell: true } });
+    await waitFor(async () => {
+      const out = (await api.get<{ items: Array<{ text: string }> }>(`/v1/executions/${created.body.id}/output`)).body;
+      return out.items.some((c) => c.text === 'started') ? true : undefined;
+    }, 'the command to start');
     const canceled = await api.delete<Execution>(`/v1/executions/${created.body.id}`);
     expect(canceled.status).toBe(202);
     const done = await waitFor(async () => {

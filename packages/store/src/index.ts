@@ -25,6 +25,8 @@ export type {
   SlotRepo,
   Store,
   WebhookAuthRepo,
+  KeyEntry,
+  KeyRepo,
 } from './store.ts';
 export { DEFAULT_RETENTION } from './store.ts';
 export { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from './cursor.ts';

@@ -37,6 +37,7 @@ import {
 import { pageQuery, toPage, type PageQuery, type Position } from './cursor.ts';
 import { AUTH_INDEXES, mongoApiKeys, mongoAudit, mongoRoles, mongoWebhookAuth, type StoredAuth } from './mongo-auth.ts';
 import { isDuplicateKey, onlyDuplicateKeys } from './mongo-errors.ts';
+import { KEY_INDEXES, mongoKeys, type StoredKey } from './mongo-keys.ts';
 import { mongoOutputs, type StoredChunk } from './mongo-outputs.ts';
 import { mongoSlots, type StoredSlots } from './mongo-slots.ts';
 import { expiryOf, resolveRetention } from './retention.ts';
@@ -79,6 +80,7 @@ export const COLLECTIONS = {
   roles: 'roles',
   audit: 'audit',
   webhookAuth: 'webhookAuth',
+  keys: 'keys',
 } as const;
 
 /** Newest first, the order every paged list uses; `_id` is the record's id. */
@@ -114,6 +116,7 @@ export const INDEXES: Record<Exclude<keyof typeof COLLECTIONS, 'packs' | 'roles'
   ],
   outputs: [{ key: { executionId: 1, seq: 1 }, name: 'executionId_seq' }, TTL],
   slots: [TTL],
+  keys: KEY_INDEXES,
   ...AUTH_INDEXES,
 };
 
@@ -384,6 +387,7 @@ export async function createMongoStore(options: MongoStoreOptions): Promise<Stor
     roles: mongoRoles(db.collection<StoredAuth>(COLLECTIONS.roles)),
     audit: mongoAudit(db.collection<StoredAuth>(COLLECTIONS.audit)),
     webhookAuth: mongoWebhookAuth(db.collection<StoredAuth>(COLLECTIONS.webhookAuth)),
+    keys: mongoKeys(db.collection<StoredKey>(COLLECTIONS.keys)),
 
     async record(batch: FiringRecord[]) {
       // Build every document first: a bad time fails the batch before anything is written.

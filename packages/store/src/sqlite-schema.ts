@@ -156,6 +156,18 @@ const MIGRATIONS: readonly string[] = [
     doc TEXT NOT NULL
   ) STRICT;
   `,
+
+  // 4: the datastore: JSON values by (scope, name), optionally expiring.
+  `
+  CREATE TABLE kv (
+    scope      TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    expires_ms INTEGER,
+    doc        TEXT NOT NULL,
+    PRIMARY KEY (scope, name)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX kv_expires ON kv (expires_ms) WHERE expires_ms IS NOT NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -153,7 +153,7 @@ describe('SQLite store', () => {
     // Back to version 1 as it shipped, with an execution written before history existed.
     const raw = new DatabaseSync(path);
     raw.exec(
-      'DROP TABLE api_keys; DROP TABLE roles; DROP TABLE audit; DROP TABLE webhook_auth; ' +
+      'DROP TABLE kv; DROP TABLE api_keys; DROP TABLE roles; DROP TABLE audit; DROP TABLE webhook_auth; ' +
         'DROP TABLE output_chunks; DROP TABLE slot_holders; DROP TABLE slot_queue; PRAGMA user_version = 1',
     );
     const old: Partial<Execution> = execution('exe-old');
@@ -178,13 +178,13 @@ describe('SQLite store', () => {
     check.close();
   });
 
-  it('migrates a version 2 database to version 3 (auth tables), keeping its records', async () => {
+  it('migrates a version 2 database to the current schema (auth tables, datastore), keeping its records', async () => {
     const path = freshPath();
     const first = await createSqliteStore({ path });
     await first.executions.insert(execution('exe-v2'));
     await first.close();
     const raw = new DatabaseSync(path);
-    raw.exec('DROP TABLE api_keys; DROP TABLE roles; DROP TABLE audit; DROP TABLE webhook_auth; PRAGMA user_version = 2');
+    raw.exec('DROP TABLE kv; DROP TABLE api_keys; DROP TABLE roles; DROP TABLE audit; DROP TABLE webhook_auth; PRAGMA user_version = 2');
     raw.close();
 
     const store = await createSqliteStore({ path });
@@ -196,7 +196,7 @@ describe('SQLite store', () => {
       await store.close();
     }
     const check = new DatabaseSync(path, { readOnly: true });
-    expect(check.prepare('PRAGMA user_version').get()).toMatchObject({ user_version: 3 });
+    expect(check.prepare('PRAGMA user_version').get()).toMatchObject({ user_version: SCHEMA_VERSION });
     check.close();
   });
 

@@ -23,6 +23,7 @@ import {
 import { pageQuery, toPage, type PageQuery } from './cursor.ts';
 import { expiryOf, resolveRetention } from './retention.ts';
 import type { Row, SqliteOps } from './sqlite-ops.ts';
+import { sqliteKeys } from './sqlite-keys.ts';
 import { sqliteOutputs } from './sqlite-outputs.ts';
 import { sqliteApiKeys, sqliteAudit, sqliteRoles, sqliteWebhookAuth } from './sqlite-auth.ts';
 import { migrate } from './sqlite-schema.ts';
@@ -234,6 +235,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
       run('DELETE FROM slot_queue WHERE expires_ms <= ?', clockMs);
       // Expired tokens are useless; they are not counted (keys stay, revoked or expired).
       run('DELETE FROM api_keys WHERE purge_ms <= ?', nowMs);
+      run('DELETE FROM kv WHERE expires_ms <= ?', nowMs);
       return counts;
     });
   };
@@ -412,6 +414,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
     roles: sqliteRoles(ops),
     audit: sqliteAudit(ops),
     webhookAuth: sqliteWebhookAuth(ops),
+    keys: sqliteKeys(ops),
 
     async record(batch: FiringRecord[]) {
       const events = batch.map((firing) => eventRow(firing.event));

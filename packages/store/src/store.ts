@@ -22,6 +22,7 @@ import type {
   AuditEntry,
   Enforcement,
   Execution,
+  JsonValue,
   ExecutionStatus,
   Pack,
   ReflexEvent,
@@ -240,6 +241,29 @@ export interface WebhookAuthRepo {
   delete(url: string): Promise<boolean>;
 }
 
+/** One value of the datastore: any JSON under (scope, name), optionally expiring. */
+export interface KeyEntry {
+  /** `system`, `pack:<name>`, or an internal scope such as `chat.threads`. */
+  scope: string;
+  name: string;
+  value: JsonValue;
+  /** The value is sealed by the caller (encrypted); the store keeps the flag so readers know. */
+  secret?: boolean;
+  /** After this time the entry reads as absent and is purged. */
+  expiresAt?: string;
+  updatedAt: string;
+}
+
+export interface KeyRepo {
+  /** The entry, or null when absent or expired. */
+  get(scope: string, name: string): Promise<KeyEntry | null>;
+  /** Create or replace; sets updatedAt. */
+  put(entry: Omit<KeyEntry, 'updatedAt'>): Promise<KeyEntry>;
+  delete(scope: string, name: string): Promise<boolean>;
+  /** Live entries of a scope by name, optionally only names starting with `prefix`; at most `limit` (default 1000). */
+  list(scope: string, options?: { prefix?: string; limit?: number }): Promise<KeyEntry[]>;
+}
+
 /** Everything one event produced in the rules engine, written as one unit. */
 export interface FiringRecord {
   event: ReflexEvent;
@@ -282,6 +306,8 @@ export interface Store {
   readonly roles: RoleRepo;
   readonly audit: AuditRepo;
   readonly webhookAuth: WebhookAuthRepo;
+  /** The datastore: key/value entries by scope (also used by services for small shared state). */
+  readonly keys: KeyRepo;
   /**
    * Writes a batch of firings (events, their enforcements and executions) in as few round trips
    * as the backend allows: one transaction on SQLite, one bulk write per collection on MongoDB.

@@ -38,6 +38,7 @@ import {
   rejection,
 } from './fixtures.ts';
 import { runAuthConformance } from './auth-conformance.ts';
+import { runKeysConformance } from './keys-conformance.ts';
 import { runLifecycleConformance } from './lifecycle-conformance.ts';
 
 export function runStoreConformance(name: string, factory: () => Promise<Store>): void {
@@ -631,5 +632,6 @@ export function runStoreConformance(name: string, factory: () => Promise<Store>)
 
     runLifecycleConformance(() => store);
     runAuthConformance(() => store);
+    runKeysConformance(() => store);
   });
 }

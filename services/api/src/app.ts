@@ -22,6 +22,7 @@ import { apiKeyRoutes } from './routes/apikeys.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { authRoutes } from './routes/auth.ts';
 import { catalogRoutes } from './routes/catalog.ts';
+import { chatRoutes } from './routes/chat.ts';
 import { enforcementRoutes } from './routes/enforcements.ts';
 import { eventRoutes } from './routes/events.ts';
 import { executionRoutes } from './routes/executions.ts';
@@ -143,6 +144,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     authRoutes,
     roleRoutes,
     auditRoutes,
+    chatRoutes,
   ]) {
     await app.register(plugin, routeDeps);
   }

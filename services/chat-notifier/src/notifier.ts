@@ -6,8 +6,17 @@
  */
 import type { Logger } from 'pino';
 import type { Bus } from '@reflex/bus';
-import { createChatAdapters, createChatRunner, Deliverer, type ChatConfig, type ChatSink, type DeliveryReceipt, type ThreadReceipts } from '@reflex/chat';
-import type { BusNames } from '@reflex/model';
+import {
+  createChatAdapters,
+  createChatRunner,
+  Deliverer,
+  type ChatConfig,
+  type ChatSink,
+  type DeliveryReceipt,
+  type RetryOptions,
+  type ThreadReceipts,
+} from '@reflex/chat';
+import type { BusNames, JsonObject } from '@reflex/model';
 import type { ServiceHandle } from '@reflex/runtime';
 import type { Store } from '@reflex/store';
 import { startWorker } from '@reflex/worker';
@@ -18,6 +27,8 @@ export interface ChatNotifierDeps {
   names: BusNames;
   logger: Logger;
   config: ChatConfig;
+  /** How hard to try before a message becomes a dead letter (defaults: 5 attempts within 60 s). */
+  retry?: Partial<RetryOptions>;
   /** Where the console target writes (the launcher passes stdout). */
   consoleSink: ChatSink;
   /** Deliveries at once in this process. Default 16. */
@@ -37,7 +48,7 @@ function storeThreads(store: Store): ThreadReceipts {
       await store.keys.put({
         scope: THREAD_SCOPE,
         name: name(target, threadKey),
-        value: receipt as unknown as Record<string, string>,
+        value: receipt as unknown as JsonObject,
         expiresAt: new Date(Date.now() + THREAD_TTL_MS).toISOString(),
       });
     },
@@ -48,6 +59,7 @@ export async function startChatNotifier(deps: ChatNotifierDeps): Promise<Service
   const logger = deps.logger.child({ service: 'chat-notifier' });
   const deliverer = new Deliverer({
     config: deps.config,
+    ...(deps.retry === undefined ? {} : { retry: deps.retry }),
     adapters: createChatAdapters({ consoleSink: deps.consoleSink }),
     onEvent: (event) => {
       if (event.type === 'delivered') logger.debug(event, 'chat message delivered');

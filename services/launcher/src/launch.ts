@@ -112,6 +112,7 @@ export async function launch(
           names,
           logger,
           config: chat.config,
+          retry: chat.retry,
           consoleSink: options.consoleSink ?? { write: () => true },
           ackWaitMs: config.runnerAckWaitSeconds * 1000,
         }),

@@ -38,6 +38,8 @@ const EXPECTED: Record<string, Who[] | 'public'> = {
   'GET /v1/executions/:id': ALL,
   'DELETE /v1/executions/:id': OPS,
   'POST /v1/executions/:id/re-run': OPS,
+  'GET /v1/chat/dead-letters': ALL,
+  'POST /v1/chat/dead-letters/:id/resend': OPS,
   'GET /v1/executions/:id/output': ALL,
   'GET /v1/enforcements': ALL,
   'GET /v1/packs': ALL,

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { ConflictError, NotFoundError, traceIdFrom, type Execution } from '@reflex/model';
+import type { ScopeResolver } from '../auth/route-config.ts';
 import type { RouteDeps } from '../deps.ts';
 import { requestExecution } from '../execution-requests.ts';
 import { maskExecution } from '../secrets.ts';
@@ -17,9 +18,16 @@ function isDeadLetter(execution: Execution): boolean {
  * failed executions (nothing is copied), and a re-send is a re-run linked to the original.
  */
 export const chatRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
+  /** A re-send runs the dead letter's action again: scoped grants are checked against that action. */
+  const resendScope: ScopeResolver = async (request) => {
+    const execution = await deps.store.executions.get((request.params as { id: string }).id);
+    return execution === null ? [] : [{ permission: 'executions:run', ref: execution.action }];
+  };
+
   app.get<{ Querystring: { limit?: number } }>(
     '/v1/chat/dead-letters',
     {
+      config: { permission: 'executions:read' },
       schema: {
         tags: ['chat'],
         summary: 'Chat messages that could not be delivered after every retry, newest first',
@@ -46,6 +54,7 @@ export const chatRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
   app.post<{ Params: { id: string } }>(
     '/v1/chat/dead-letters/:id/resend',
     {
+      config: { permission: 'executions:run', audit: 'execution.rerun', scope: resendScope },
       schema: {
         tags: ['chat'],
         summary: 'Send a dead letter again (a new execution that re-runs it)',
