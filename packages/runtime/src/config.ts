@@ -103,7 +103,8 @@ export const configSchema = {
     auth: { enum: ['on', 'off'], default: 'on' },
     secretsKey: { type: 'string', pattern: '^$|^[A-Za-z0-9+/_-]{43}=?$', default: '' },
     rateLimitPerMinute: { type: 'integer', minimum: 0, default: 3000 },
-    webhookRateLimitPerMinute: { type: 'integer', minimum: 0, default: 6000 },
+    // A webhook url is one sender (an Alertmanager, GitHub): a storm of 2,000/s is already abnormal.
+    webhookRateLimitPerMinute: { type: 'integer', minimum: 0, default: 120000 },
     requestTimeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 3600, default: 30 },
   },
 } as const;

@@ -135,7 +135,7 @@ export async function handleRequest(deps: LifecycleDeps, runner: Runner, msg: Bu
     await release();
     return;
   }
-  log.info({ attempt }, 'execution started');
+  log.debug({ attempt }, 'execution started');
 
   const controller = new AbortController();
   // Settles (rejects) when the attempt is canceled or times out, however early that happens.
