@@ -9,6 +9,7 @@ import { ConflictError, type ApiKey, type AuditEntry, type Role, type WebhookAut
 import { pageQuery, toPage, type Position } from './cursor.ts';
 import { isDuplicateKey } from './mongo-errors.ts';
 import type { ApiKeyFilter, ApiKeyRepo, AuditFilter, AuditRepo, RoleRepo, WebhookAuthRepo } from './store.ts';
+import { mongoKeyedDocs, stripAllStored, stripStored } from './keyed-docs.ts';
 import { timeOf } from './time.ts';
 
 export interface StoredAuth extends Document {
@@ -31,17 +32,8 @@ export const AUTH_INDEXES: { apiKeys: IndexDescription[]; audit: IndexDescriptio
   ],
 };
 
-function strip<T>(doc: Document | null): T | null {
-  if (doc === null) return null;
-  delete doc['_id'];
-  delete doc['_createdAt'];
-  delete doc['expireAt'];
-  return doc as T;
-}
-
-function stripAll<T>(docs: Document[]): T[] {
-  return docs.map((doc) => strip<T>(doc) as T);
-}
+const strip = stripStored;
+const stripAll = stripAllStored;
 
 export function mongoApiKeys(keys: Collection<StoredAuth>): ApiKeyRepo {
   return {
@@ -75,20 +67,7 @@ export function mongoApiKeys(keys: Collection<StoredAuth>): ApiKeyRepo {
 }
 
 export function mongoRoles(roles: Collection<StoredAuth>): RoleRepo {
-  return {
-    async put(role: Role) {
-      await roles.replaceOne({ _id: role.name }, role, { upsert: true });
-    },
-    async get(name) {
-      return strip<Role>(await roles.findOne({ _id: name }));
-    },
-    async list() {
-      return stripAll<Role>(await roles.find({}).sort({ _id: 1 }).toArray());
-    },
-    async delete(name) {
-      return (await roles.deleteOne({ _id: name })).deletedCount > 0;
-    },
-  };
+  return mongoKeyedDocs<Role>(roles as unknown as Collection<Document>, (role) => role.name);
 }
 
 export function mongoAudit(audit: Collection<StoredAuth>): AuditRepo {
@@ -127,18 +106,5 @@ export function mongoAudit(audit: Collection<StoredAuth>): AuditRepo {
 }
 
 export function mongoWebhookAuth(webhookAuth: Collection<StoredAuth>): WebhookAuthRepo {
-  return {
-    async put(auth: WebhookAuth) {
-      await webhookAuth.replaceOne({ _id: auth.url }, auth, { upsert: true });
-    },
-    async get(url) {
-      return strip<WebhookAuth>(await webhookAuth.findOne({ _id: url }));
-    },
-    async list() {
-      return stripAll<WebhookAuth>(await webhookAuth.find({}).sort({ _id: 1 }).toArray());
-    },
-    async delete(url) {
-      return (await webhookAuth.deleteOne({ _id: url })).deletedCount > 0;
-    },
-  };
+  return mongoKeyedDocs<WebhookAuth>(webhookAuth as unknown as Collection<Document>, (auth) => auth.url);
 }

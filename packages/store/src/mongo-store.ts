@@ -37,6 +37,7 @@ import {
 import { pageQuery, toPage, type PageQuery, type Position } from './cursor.ts';
 import { AUTH_INDEXES, mongoApiKeys, mongoAudit, mongoRoles, mongoWebhookAuth, type StoredAuth } from './mongo-auth.ts';
 import { isDuplicateKey, onlyDuplicateKeys } from './mongo-errors.ts';
+import { mongoKeyedDocs, stripAllStored, stripStored } from './keyed-docs.ts';
 import { KEY_INDEXES, mongoKeys, type StoredKey } from './mongo-keys.ts';
 import { mongoOutputs, type StoredChunk } from './mongo-outputs.ts';
 import { mongoSlots, type StoredSlots } from './mongo-slots.ts';
@@ -125,18 +126,8 @@ interface Stored extends Document {
   _id: string;
 }
 
-/** The record as it went in: the storage fields removed. */
-function strip<T>(doc: Document | null): T | null {
-  if (doc === null) return null;
-  delete doc['_id'];
-  delete doc['_createdAt'];
-  delete doc['expireAt'];
-  return doc as T;
-}
-
-function stripAll<T>(docs: Document[]): T[] {
-  return docs.map((doc) => strip<T>(doc) as T);
-}
+const strip = stripStored;
+const stripAll = stripAllStored;
 
 /** The database name in a connection string's path, if any. */
 function dbNameInUrl(url: string): string | undefined {
@@ -262,20 +253,11 @@ export async function createMongoStore(options: MongoStoreOptions): Promise<Stor
   let closed = false;
 
   return {
-    packs: {
-      async upsert(pack: Pack) {
-        await packs.replaceOne({ _id: pack.name }, pack, { upsert: true });
-      },
-      async get(name) {
-        return strip<Pack>(await packs.findOne({ _id: name }));
-      },
-      async list() {
-        return stripAll<Pack>(await packs.find({}).sort({ _id: 1 }).toArray());
-      },
-      async delete(name) {
-        return (await packs.deleteOne({ _id: name })).deletedCount > 0;
-      },
-    },
+    packs: (() => {
+      const docs = mongoKeyedDocs<Pack>(packs as unknown as Collection<Document>, (pack) => pack.name);
+      return { upsert: docs.put, get: docs.get, list: docs.list, delete: docs.delete };
+    })(),
+
 
     triggerTypes: packContent<TriggerType>(collectionOf(COLLECTIONS.triggerTypes)),
     actions: packContent<Action>(collectionOf(COLLECTIONS.actions)),

@@ -7,6 +7,7 @@ import { ConflictError, type ApiKey, type AuditEntry, type Role, type WebhookAut
 import { pageQuery, toPage } from './cursor.ts';
 import type { Row, SqliteOps } from './sqlite-ops.ts';
 import type { ApiKeyFilter, ApiKeyRepo, AuditFilter, AuditRepo, RoleRepo, WebhookAuthRepo } from './store.ts';
+import { sqliteKeyedDocs } from './keyed-docs.ts';
 import { timeOf } from './time.ts';
 
 function docOf<T>(row: Row | undefined): T | null {
@@ -72,20 +73,7 @@ export function sqliteApiKeys(ops: SqliteOps): ApiKeyRepo {
 }
 
 export function sqliteRoles(ops: SqliteOps): RoleRepo {
-  return {
-    async put(role: Role) {
-      ops.run('INSERT INTO roles (name, doc) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET doc = excluded.doc', role.name, JSON.stringify(role));
-    },
-    async get(name) {
-      return docOf<Role>(ops.get('SELECT doc FROM roles WHERE name = ?', name));
-    },
-    async list() {
-      return docsOf<Role>(ops.all('SELECT doc FROM roles ORDER BY name'));
-    },
-    async delete(name) {
-      return ops.run('DELETE FROM roles WHERE name = ?', name) > 0;
-    },
-  };
+  return sqliteKeyedDocs<Role>(ops, 'roles', 'name', (role) => role.name);
 }
 
 export function sqliteAudit(ops: SqliteOps): AuditRepo {
@@ -127,18 +115,5 @@ export function sqliteAudit(ops: SqliteOps): AuditRepo {
 }
 
 export function sqliteWebhookAuth(ops: SqliteOps): WebhookAuthRepo {
-  return {
-    async put(auth: WebhookAuth) {
-      ops.run('INSERT INTO webhook_auth (url, doc) VALUES (?, ?) ON CONFLICT (url) DO UPDATE SET doc = excluded.doc', auth.url, JSON.stringify(auth));
-    },
-    async get(url) {
-      return docOf<WebhookAuth>(ops.get('SELECT doc FROM webhook_auth WHERE url = ?', url));
-    },
-    async list() {
-      return docsOf<WebhookAuth>(ops.all('SELECT doc FROM webhook_auth ORDER BY url'));
-    },
-    async delete(url) {
-      return ops.run('DELETE FROM webhook_auth WHERE url = ?', url) > 0;
-    },
-  };
+  return sqliteKeyedDocs<WebhookAuth>(ops, 'webhook_auth', 'url', (auth) => auth.url);
 }

@@ -23,6 +23,7 @@ import {
 import { pageQuery, toPage, type PageQuery } from './cursor.ts';
 import { expiryOf, resolveRetention } from './retention.ts';
 import type { Row, SqliteOps } from './sqlite-ops.ts';
+import { sqliteKeyedDocs } from './keyed-docs.ts';
 import { sqliteKeys } from './sqlite-keys.ts';
 import { sqliteOutputs } from './sqlite-outputs.ts';
 import { sqliteApiKeys, sqliteAudit, sqliteRoles, sqliteWebhookAuth } from './sqlite-auth.ts';
@@ -255,24 +256,11 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
   let closed = false;
 
   return {
-    packs: {
-      async upsert(pack: Pack) {
-        run(
-          'INSERT INTO packs (name, doc) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET doc = excluded.doc',
-          pack.name,
-          JSON.stringify(pack),
-        );
-      },
-      async get(name) {
-        return parseDoc<Pack>(get('SELECT doc FROM packs WHERE name = ?', name));
-      },
-      async list() {
-        return parseDocs<Pack>(all('SELECT doc FROM packs ORDER BY name'));
-      },
-      async delete(name) {
-        return run('DELETE FROM packs WHERE name = ?', name) > 0;
-      },
-    },
+    packs: (() => {
+      const docs = sqliteKeyedDocs<Pack>(ops, 'packs', 'name', (pack) => pack.name);
+      return { upsert: docs.put, get: docs.get, list: docs.list, delete: docs.delete };
+    })(),
+
 
     triggerTypes: packContent<TriggerType>('trigger_types'),
     actions: packContent<Action>('actions'),
