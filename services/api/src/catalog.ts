@@ -3,8 +3,9 @@
  * payloads) and the webhook urls that rules listen on. Reloaded when a rule or pack changes
  * (bus notices from any API replica) and every `refreshMs` as a safety net.
  */
-import type { Store } from '@reflex/store';
 import type { Action, TriggerType } from '@reflex/model';
+import { Refresher } from '@reflex/runtime';
+import type { Store } from '@reflex/store';
 
 export const WEBHOOK_TRIGGER = 'core.webhook';
 
@@ -13,8 +14,7 @@ export class Catalog {
   #triggerTypes = new Map<string, TriggerType>();
   #actions = new Map<string, Action>();
   #webhookUrls = new Set<string>();
-  #loading: Promise<void> | undefined;
-  #stale = true;
+  readonly #refresher = new Refresher(() => this.#load());
 
   constructor(store: Store) {
     this.#store = store;
@@ -22,20 +22,14 @@ export class Catalog {
 
   /** Marks the cache stale; the next lookup reloads. */
   invalidate(): void {
-    this.#stale = true;
+    this.#refresher.invalidate();
   }
 
   async #fresh(): Promise<void> {
-    while (this.#stale) {
-      this.#loading ??= this.#load().finally(() => {
-        this.#loading = undefined;
-      });
-      await this.#loading;
-    }
+    await this.#refresher.fresh();
   }
 
   async #load(): Promise<void> {
-    this.#stale = false;
     const [types, rules, actions] = await Promise.all([
       this.#store.triggerTypes.list(),
       this.#store.rules.list({ triggerType: WEBHOOK_TRIGGER }),

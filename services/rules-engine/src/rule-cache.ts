@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { Action } from '@reflex/model';
 import { RuleSet } from '@reflex/rules';
+import { Refresher } from '@reflex/runtime';
 import type { Store } from '@reflex/store';
 
 export class RuleCache {
@@ -14,8 +15,7 @@ export class RuleCache {
   readonly #logger: Logger;
   #rules = new RuleSet();
   #actions = new Map<string, Action>();
-  #stale = true;
-  #loading: Promise<void> | undefined;
+  readonly #refresher = new Refresher(() => this.#load());
 
   constructor(store: Store, logger: Logger) {
     this.#store = store;
@@ -23,7 +23,7 @@ export class RuleCache {
   }
 
   invalidate(): void {
-    this.#stale = true;
+    this.#refresher.invalidate();
   }
 
   get rules(): RuleSet {
@@ -35,33 +35,22 @@ export class RuleCache {
   }
 
   async fresh(): Promise<void> {
-    while (this.#stale) {
-      this.#loading ??= this.#load().finally(() => {
-        this.#loading = undefined;
-      });
-      await this.#loading;
-    }
+    await this.#refresher.fresh();
   }
 
   async #load(): Promise<void> {
-    this.#stale = false;
-    try {
-      const [rules, actions] = await Promise.all([this.#store.rules.list({ enabled: true }), this.#store.actions.list()]);
-      const next = new RuleSet();
-      for (const rule of rules) {
-        try {
-          next.upsert(rule);
-        } catch (err) {
-          // A stored rule that no longer compiles (e.g. written by an older version) is skipped, loudly.
-          this.#logger.error({ err, rule: rule.ref }, 'rule does not compile; skipped');
-        }
+    const [rules, actions] = await Promise.all([this.#store.rules.list({ enabled: true }), this.#store.actions.list()]);
+    const next = new RuleSet();
+    for (const rule of rules) {
+      try {
+        next.upsert(rule);
+      } catch (err) {
+        // A stored rule that no longer compiles (e.g. written by an older version) is skipped, loudly.
+        this.#logger.error({ err, rule: rule.ref }, 'rule does not compile; skipped');
       }
-      this.#rules = next;
-      this.#actions = new Map(actions.map((a) => [a.ref, a]));
-      this.#logger.debug({ rules: next.size, actions: actions.length }, 'rules loaded');
-    } catch (err) {
-      this.#stale = true;
-      throw err;
     }
+    this.#rules = next;
+    this.#actions = new Map(actions.map((a) => [a.ref, a]));
+    this.#logger.debug({ rules: next.size, actions: actions.length }, 'rules loaded');
   }
 }
