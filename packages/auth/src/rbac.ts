@@ -14,6 +14,8 @@ const READS: Permission[] = [
   'enforcements:read',
   'packs:read',
   'webhooks:read',
+  'keys:read',
+  'silences:read',
 ];
 
 const EPOCH = '1970-01-01T00:00:00.000Z';
@@ -28,8 +30,8 @@ const builtin = (name: BuiltinRoleName, description: string, grants: Grant[]): R
 
 /** The roles every installation has; they cannot be changed or deleted. */
 export const BUILTIN_ROLES: Readonly<Record<BuiltinRoleName, Role>> = {
-  admin: builtin('admin', 'everything, including keys, roles, audit, webhook auth and pack registration', [{ permissions: ['*'] }]),
-  operator: builtin('operator', 'read everything operational; run, cancel and re-run actions; manage rules; answer approvals', [
+  admin: builtin('admin', 'everything, including API keys, roles, audit, webhook auth, pack registration and decrypting datastore secrets', [{ permissions: ['*'] }]),
+  operator: builtin('operator', 'read everything operational; run, cancel and re-run actions; manage rules, silences and datastore keys (secrets stay masked); answer approvals', [
     {
       permissions: [
         ...READS,
@@ -39,10 +41,12 @@ export const BUILTIN_ROLES: Readonly<Record<BuiltinRoleName, Role>> = {
         'events:dispatch',
         'inquiries:respond',
         'webhooks:post',
+        'keys:write',
+        'silences:write',
       ],
     },
   ]),
-  viewer: builtin('viewer', 'read only (not keys, roles or audit)', [{ permissions: [...READS] }]),
+  viewer: builtin('viewer', 'read only (not API keys, roles or audit; datastore secrets stay masked)', [{ permissions: [...READS] }]),
 };
 
 export function isBuiltinRole(name: string): name is BuiltinRoleName {

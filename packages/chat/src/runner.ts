@@ -5,6 +5,7 @@
  * for good; a delivery that ran out of attempts fails with code CHAT_EXHAUSTED, which is what the
  * dead-letter list shows (and what its re-send re-runs).
  */
+import { secretMasker } from '@reflex/auth';
 import { NonRetriableError, ReflexError, type JsonObject, type JsonValue } from '@reflex/model';
 import type { Runner } from '@reflex/runners';
 import type { DeliveryReceipt } from './adapter.ts';
@@ -38,7 +39,8 @@ export function createChatRunner(options: { deliverer: Deliverer; threads: Threa
     name: CHAT_RUNNER,
     async run(request, ctx) {
       const operation = request.action.endsWith('.update') ? 'update' : 'post';
-      const message = messageOf(request.parameters);
+      // A datastore secret a rule rendered into the message is never posted (the parameters are for the runner only).
+      const message = request.secrets === undefined || request.secrets.length === 0 ? messageOf(request.parameters) : (secretMasker(request.secrets).mask(messageOf(request.parameters)) as Record<string, JsonValue>);
       const target = typeof request.parameters['target'] === 'string' ? request.parameters['target'] : undefined;
       const threadKey = typeof message['threadKey'] === 'string' ? message['threadKey'] : undefined;
       const known = threadKey === undefined ? undefined : await options.threads.get(target ?? '', threadKey);

@@ -31,6 +31,11 @@ export const PERMISSIONS = [
   'roles:read',
   'roles:write',
   'audit:read',
+  'keys:read',
+  'keys:write',
+  'keys:decrypt',
+  'silences:read',
+  'silences:write',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 

@@ -1,3 +1,4 @@
+import type { KvContext } from './datastore.ts';
 import type { JsonObject, JsonValue } from './json.ts';
 import { REF_PATTERN } from './refs.ts';
 
@@ -21,6 +22,8 @@ export interface ReflexEvent {
 export interface EventContext {
   payload: JsonValue;
   event: { id: string; type: string; source: string; occurredAt: string; traceId: string };
+  /** Datastore keys the rule's templates name (templates only; loaded by the rules engine). */
+  kv?: KvContext;
 }
 
 export function eventContext(event: ReflexEvent): EventContext {

@@ -73,6 +73,11 @@ export interface Execution {
   history: ExecutionHistoryEntry[];
   /** The execution this one re-runs. */
   rerunOf?: string;
+  /**
+   * Parameters that held datastore secrets: the runner got them in full, the stored record has them
+   * masked (SECRET_MASK in place of each secret). A re-run must give these again.
+   */
+  maskedParameters?: string[];
   /** Where a `delayed` execution waits (e.g. a concurrency slot key). */
   waitKey?: string;
   createdAt: string;
@@ -92,6 +97,12 @@ export interface ExecutionRequest {
   traceId: string;
   /** The action's policies as they were when it was requested. */
   policies?: ActionPolicies;
+  /**
+   * Datastore secrets the parameters hold (set by the rules engine). Whatever the worker keeps or
+   * sends on — result, error, output lines, chat messages — has them masked. They travel only here,
+   * next to the parameters that carry them anyway; the stored execution never has them.
+   */
+  secrets?: JsonValue[];
 }
 
 /** Body of `POST /v1/executions/:id/re-run`. */

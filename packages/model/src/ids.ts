@@ -27,6 +27,24 @@ export function executionIdFor(enforcementId: string): string {
   return `exe-${digest('execution', enforcementId)}`;
 }
 
+/**
+ * Derived: the firing number `seq` of the throttle window or alert group `windowId` (the id of the
+ * event that opened it) of a rule. A scheduler that fires it again after a crash writes the same ids.
+ */
+export function windowEnforcementIdFor(ruleRef: string, windowId: string, seq: number): string {
+  return `enf-${digest('window', ruleRef, windowId, String(seq))}`;
+}
+
+/** Derived: one decision per (event, rule). */
+export function decisionIdFor(eventId: string, ruleRef: string): string {
+  return `dec-${digest('decision', eventId, ruleRef)}`;
+}
+
+/** Derived: the decision that records a window's firing `seq`. */
+export function windowDecisionIdFor(ruleRef: string, windowId: string, seq: number): string {
+  return `dec-${digest('window-decision', ruleRef, windowId, String(seq))}`;
+}
+
 const TRACE_RE = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 /** Accepts a caller's trace id (header `X-Reflex-Trace`) when it is sane, otherwise makes one. */

@@ -13,3 +13,5 @@ export * from './validation.ts';
 export * from './subjects.ts';
 export * from './auth.ts';
 export * from './action-parameters.ts';
+export * from './datastore.ts';
+export * from './noise.ts';

@@ -1,4 +1,5 @@
 import type { JsonObject, JsonValue } from './json.ts';
+import { groupSpecSchema, throttleSpecSchema, type GroupSpec, type ThrottleSpec } from './noise.ts';
 import { NAME_PATTERN, PACK_NAME_PATTERN, REF_PATTERN } from './refs.ts';
 
 /** Where a rule came from: written through the API, or loaded from a pack's `rules/` folder. */
@@ -25,6 +26,10 @@ export interface Rule {
   /** JSON-logic; absent means "every event of the trigger". */
   criteria?: JsonValue;
   action: RuleAction;
+  /** Noise control: throttle what the rule fires (see docs/noise-control.md). Not with `group`. */
+  throttle?: ThrottleSpec;
+  /** Noise control: group events into alert groups that fire together. Not with `throttle`. */
+  group?: GroupSpec;
   source: RuleSource;
   createdAt: string;
   updatedAt: string;
@@ -39,6 +44,8 @@ export interface RuleInput {
   trigger: RuleTrigger;
   criteria?: JsonValue;
   action: RuleAction;
+  throttle?: ThrottleSpec;
+  group?: GroupSpec;
 }
 
 export const ruleInputSchema = {
@@ -71,5 +78,7 @@ export const ruleInputSchema = {
         parameters: { type: 'object' },
       },
     },
+    throttle: throttleSpecSchema,
+    group: groupSpecSchema,
   },
 } as const;

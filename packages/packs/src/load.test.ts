@@ -368,4 +368,88 @@ describe('loadPack', () => {
       { file: 'b/config.schema.yaml', line: 7, column: 3, field: 'retries.default', message: 'must be number' },
     ]);
   });
+
+  it('maps snake_case throttle and group keys onto the model, leaving JSON-logic alone, and names YAML fields in errors', async () => {
+    await tmp.write({
+      'n/pack.yaml': 'name: n\nversion: 1.0.0\n',
+      'n/rules/grouped.yaml': `
+        name: grouped
+        trigger: { type: core.webhook, parameters: { url: x } }
+        group:
+          group_by: [payload.body.labels.alertname]
+          group_wait: 30s
+          group_interval: 5m
+          repeat_interval: 4h
+          alert_key: [payload.body.fingerprint]
+          notify_resolved: false
+          resolve_timeout: 1h
+          resolved: { missing_some: [1, [payload.body.a, payload.body.b]] }
+        action: { ref: core.noop }
+      `,
+      'n/rules/throttled.yaml': `
+        name: throttled
+        trigger: { type: core.webhook, parameters: { url: x } }
+        throttle: { mode: threshold, window: 10m, threshold: 3, group_by: [payload.body.host] }
+        action: { ref: core.noop }
+      `,
+      'bad/pack.yaml': 'name: bad\nversion: 1.0.0\n',
+      'bad/rules/a.yaml': `
+        name: a
+        trigger: { type: core.webhook, parameters: { url: x } }
+        group:
+          groupBy: [payload.x]
+        action: { ref: core.noop }
+      `,
+      'bad/rules/b.yaml': `
+        name: b
+        trigger: { type: core.webhook, parameters: { url: x } }
+        group:
+          group_wait: soon
+          group_by: [payload.a.name, payload.b.name]
+        action: { ref: core.noop }
+      `,
+    });
+    const pack = await loadPack(path.join(tmp.path, 'n'));
+    expect(pack.errors).toEqual([]);
+    expect(pack.rules[0]?.group).toEqual({
+      groupBy: ['payload.body.labels.alertname'],
+      groupWait: '30s',
+      groupInterval: '5m',
+      repeatInterval: '4h',
+      alertKey: ['payload.body.fingerprint'],
+      notifyResolved: false,
+      resolveTimeout: '1h',
+      resolved: { missing_some: [1, ['payload.body.a', 'payload.body.b']] },
+    });
+    expect(pack.rules[1]?.throttle).toEqual({ mode: 'threshold', window: '10m', threshold: 3, groupBy: ['payload.body.host'] });
+    const bad = await loadPack(path.join(tmp.path, 'bad'));
+    expect(bad.errors.map((e) => `${e.file}:${e.line ?? '?'} ${e.field}: ${e.message}`)).toEqual([
+      'bad/rules/a.yaml:4 group.groupBy: is not allowed (write group_by)',
+      expect.stringMatching(/^bad\/rules\/b\.yaml:5 group\.group_by\.1: .*both end in 'name'/),
+      expect.stringMatching(/^bad\/rules\/b\.yaml:4 group\.group_wait: must be a duration like/),
+    ]);
+  });
+
+  it('loads webhook trigger types, which need a url parameter', async () => {
+    await tmp.write({
+      'w/pack.yaml': 'name: w\nversion: 1.0.0\n',
+      'w/triggers/am.yaml': `
+        name: am
+        webhook: { split: alerts, item: alert }
+        parameters_schema: { type: object, required: [url], properties: { url: { type: string } } }
+      `,
+      'w/triggers/nourl.yaml': `
+        name: nourl
+        webhook: {}
+      `,
+      'w/triggers/badsplit.yaml': `
+        name: badsplit
+        webhook: { split: "a.b" }
+        parameters_schema: { type: object, required: [url] }
+      `,
+    });
+    const pack = await loadPack(path.join(tmp.path, 'w'));
+    expect(pack.triggerTypes.map((t) => [t.ref, t.webhook])).toEqual([['w.am', { split: 'alerts', item: 'alert' }]]);
+    expect(where(pack.errors)).toEqual(['w/triggers/badsplit.yaml:2 webhook.split', 'w/triggers/nourl.yaml:1 parameters_schema']);
+  });
 });

@@ -32,6 +32,44 @@ const YAML_EXT = /\.ya?ml$/;
 const MANIFEST_KEYS = { reflex_version: 'reflexVersion' } as const;
 const TRIGGER_KEYS = { parameters_schema: 'parametersSchema', payload_schema: 'payloadSchema' } as const;
 const ACTION_KEYS = { runner_type: 'runner', entry_point: 'entryPoint' } as const;
+/** Noise control keys of a rule, in `throttle:` and `group:` (their values are kept as they are). */
+const NOISE_KEYS: Record<'throttle' | 'group', Record<string, string>> = {
+  throttle: { group_by: 'groupBy' },
+  group: {
+    group_by: 'groupBy',
+    group_wait: 'groupWait',
+    group_interval: 'groupInterval',
+    repeat_interval: 'repeatInterval',
+    alert_key: 'alertKey',
+    notify_resolved: 'notifyResolved',
+    resolve_timeout: 'resolveTimeout',
+  },
+};
+
+/**
+ * `throttle:` and `group:` are written snake_case (`group_by`, `group_wait`), like the rest of a
+ * pack; the model is camelCase. Only their own keys are renamed: `resolved` is JSON-logic and stays
+ * as written. A model spelling in YAML is an error naming the YAML spelling.
+ */
+function noiseToModel(value: Record<string, unknown>, source: ItemSource): PackFileError[] {
+  const errors: PackFileError[] = [];
+  for (const part of ['throttle', 'group'] as const) {
+    const spec = value[part];
+    if (!isPlainObject(spec)) continue;
+    const converted = toModel(spec, { ...source, positions: {} }, NOISE_KEYS[part]);
+    errors.push(...converted.errors.map((e) => fileError(source, `${part}.${e.field}`, e.message)));
+    value[part] = converted.model;
+  }
+  return errors;
+}
+
+/** A rule error's field (model spelling) as the YAML author wrote it: `group.groupWait` → `group.group_wait`. */
+function ruleYamlField(field: string): string {
+  const [part, key, ...rest] = field.split('.');
+  if ((part !== 'throttle' && part !== 'group') || key === undefined) return field;
+  const yaml = Object.entries(NOISE_KEYS[part]).find(([, f]) => f === key)?.[0] ?? key;
+  return [part, yaml, ...rest].join('.');
+}
 
 interface Converted {
   model: Record<string, unknown>;
@@ -333,6 +371,14 @@ function loadTriggerType(value: Record<string, unknown>, source: ItemSource, pac
   if (typeof model['description'] === 'string') item.description = model['description'];
   if (isPlainObject(model['parametersSchema'])) item.parametersSchema = model['parametersSchema'];
   if (isPlainObject(model['payloadSchema'])) item.payloadSchema = model['payloadSchema'];
+  if (isPlainObject(model['webhook'])) {
+    // A webhook trigger type is reached through its rules' `url` parameter: its schema must ask for one.
+    const required = isPlainObject(item.parametersSchema) ? item.parametersSchema['required'] : undefined;
+    if (!Array.isArray(required) || !required.includes('url')) {
+      return { errors: [fileError(source, 'parameters_schema', 'a webhook trigger type needs a required `url` parameter (the path under /v1/webhooks/)')] };
+    }
+    item.webhook = model['webhook'] as TriggerType['webhook'] & object;
+  }
   return { item, errors };
 }
 
@@ -383,14 +429,15 @@ function loadRule(value: Record<string, unknown>, source: ItemSource, pack: stri
   const errors = ownershipErrors(value, source, pack);
   const model: Record<string, unknown> = { ...value, pack };
   delete model['ref'];
-  const schemaErrors = modelErrors(ruleInputSchema, model, source);
-  if (schemaErrors.length > 0) return { errors: [...errors, ...schemaErrors] };
+  errors.push(...noiseToModel(model, source));
+  const schemaErrors = modelErrors(ruleInputSchema, model, source).map((e) => (e.field === ruleYamlField(e.field) ? e : fileError(source, ruleYamlField(e.field), e.message)));
+  if (errors.length > 0 || schemaErrors.length > 0) return { errors: [...errors, ...schemaErrors] };
   const input = model as unknown as RuleInput;
   try {
     compileRule(asRule(input));
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err;
-    errors.push(...detailErrors(err.details ?? [{ field: '', message: err.message }], source));
+    errors.push(...detailErrors((err.details ?? [{ field: '', message: err.message }]).map((d) => ({ ...d, field: ruleYamlField(d.field) })), source));
   }
   errors.push(...ruleReferenceErrors(input, source, own));
   return errors.length > 0 ? { errors } : { item: input, errors };

@@ -129,6 +129,8 @@ async function write(store: Store, loaded: LoadedPack, manifestName: string, now
       trigger: input.trigger,
       ...(input.criteria !== undefined ? { criteria: input.criteria } : {}),
       action: input.action,
+      ...(input.throttle !== undefined ? { throttle: input.throttle } : {}),
+      ...(input.group !== undefined ? { group: input.group } : {}),
       source: 'pack',
       createdAt: existing?.createdAt ?? at,
       updatedAt: at,

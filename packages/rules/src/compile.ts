@@ -13,7 +13,8 @@ import {
 import type { Clock } from './clock.ts';
 import { compileCriteria, criteriaProblems, type CompiledCriteria, type CriteriaResult, type EvaluateOptions } from './criteria.ts';
 import { equalityPredicates, type EqualityPredicate } from './equality.ts';
-import { compileTemplateValue, renderCompiledValue, type CompiledValue } from './templates.ts';
+import { compileNoise, noiseProblems, type CompiledNoise } from './noise/spec.ts';
+import { compileTemplateValue, kvReferences, renderCompiledValue, type CompiledValue, type KvReferences } from './templates.ts';
 
 export interface CompileOptions {
   /** Clock for `timediff` (milliseconds since the epoch); defaults to `Date.now`. */
@@ -31,10 +32,17 @@ export interface CompiledRule {
   readonly criteria: CompiledCriteria;
   /** Conjuncts `{"==": [{"var": path}, literal]}` of the criteria, used by the index. */
   readonly equalities: readonly EqualityPredicate[];
+  /** The rule's throttle or group, prepared (undefined when it has neither). */
+  readonly noise: CompiledNoise | undefined;
   /** Evaluates the criteria; never throws (an evaluation error is `{ matched: false, error }`). */
   evaluate(ctx: EventContext, options?: EvaluateOptions): CriteriaResult;
   /** `evaluate(ctx).matched`. */
   matches(ctx: EventContext): boolean;
+  /**
+   * Datastore keys the parameter templates read (`kv.system.<name>`, `kv.pack.<name>` of the rule's
+   * pack): the caller loads them into `ctx.kv` before `renderParameters`.
+   */
+  readonly kv: Readonly<KvReferences>;
   /** Renders the action parameters; throws ValidationError naming `action.parameters.<key>`. */
   renderParameters(ctx: EventContext): JsonObject;
 }
@@ -101,6 +109,7 @@ export function compileRule(rule: Rule, options: CompileOptions = {}): CompiledR
     checkObject(trigger['parameters'], 'trigger.parameters', details);
   }
   details.push(...criteriaProblems(rule.criteria, 'criteria'));
+  details.push(...noiseProblems(rule));
 
   const templates: Array<[string, CompiledValue]> = [];
   if (!isPlainObject(action)) details.push({ field: 'action', message: 'must be an object' });
@@ -133,14 +142,19 @@ export function compileRule(rule: Rule, options: CompileOptions = {}): CompiledR
   const evaluate = (ctx: EventContext, opts?: EvaluateOptions): CriteriaResult =>
     criteria.evaluate(ctx, opts?.now === undefined ? defaults : opts);
 
+  const kv: KvReferences = { system: [], pack: [] };
+  for (const [, compiled] of templates) kvReferences(compiled, kv);
+
   return {
     ref: rule.ref,
     rule,
+    kv,
     enabled: rule.enabled !== false,
     triggerType: rule.trigger.type,
     triggerParameters,
     criteria,
     equalities: equalityPredicates(rule.criteria),
+    noise: compileNoise(rule),
     evaluate,
     matches: (ctx) => evaluate(ctx).matched,
     renderParameters(ctx) {

@@ -9,9 +9,12 @@
  *   compile time.
  * - Safe: own properties only, no file system (`include`, `render`, `layout` do not exist), and
  *   bounded parse size, render time and memory.
+ * - Datastore keys are read as `kv.system.<name>` / `kv.pack.<name>`, names written out, so the
+ *   keys a rule needs are known when it compiles (`kvReferences`); the caller loads them into the
+ *   context (this package does no I/O).
  */
 import { Context, Liquid, Output, toValue, toValueSync, type FS, type LiquidOptions, type Template, type Value } from 'liquidjs';
-import { ValidationError, type EventContext, type JsonObject, type JsonValue } from '@reflex/model';
+import { KV_NAME_PATTERN, ValidationError, type EventContext, type JsonObject, type JsonValue } from '@reflex/model';
 
 export const TEMPLATE_LIMITS = Object.freeze({
   /** Characters in one template string. */
@@ -77,10 +80,16 @@ const textEngine = newEngine(jsonForObjects);
 
 const SINGLE_EXPRESSION = /^\s*\{\{-?([\s\S]*?)-?\}\}\s*$/;
 
+/** Datastore keys a template reads: `kv.system.<name>` and `kv.pack.<name>` (the rule's pack). */
+export interface KvReferences {
+  system: string[];
+  pack: string[];
+}
+
 type Compiled =
   | { kind: 'literal'; value: JsonValue }
-  | { kind: 'typed'; source: string; value: Value }
-  | { kind: 'text'; source: string; templates: Template[] }
+  | { kind: 'typed'; source: string; value: Value; kv: KvReferences }
+  | { kind: 'text'; source: string; templates: Template[]; kv: KvReferences }
   | { kind: 'array'; items: Compiled[] }
   | { kind: 'object'; entries: Array<[string, Compiled]> };
 
@@ -99,22 +108,75 @@ function reason(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+const kvNameRe = new RegExp(KV_NAME_PATTERN);
+
+/**
+ * The datastore keys a parsed template reads. Only literal names are allowed (`kv.system.oncall`,
+ * `kv.pack["db.host"]`): the rules engine loads exactly those keys before rendering, so a whole
+ * scope (`{% for k in kv.system %}`) or a computed name (`kv.system[payload.team]`) is refused.
+ */
+function kvReferencesOf(engine: Liquid, templates: Template[], field: string): KvReferences {
+  const refs: KvReferences = { system: [], pack: [] };
+  for (const segments of engine.globalVariableSegmentsSync(templates, { partials: false })) {
+    if (segments[0] !== 'kv') continue;
+    const [, scope, name] = segments;
+    const shown = segments.map((s) => (Array.isArray(s) ? '[…]' : String(s))).join('.');
+    if (scope !== 'system' && scope !== 'pack') {
+      throw fail(field, `'${shown}': the datastore is read as kv.system.<name> or kv.pack.<name> (the rule's own pack)`);
+    }
+    if (name === undefined) throw fail(field, `'${shown}': name one key (kv.${scope}.<name>); a whole scope cannot be read`);
+    if (typeof name !== 'string') {
+      throw fail(field, `'${shown}': the key name must be written out (kv.${scope}.<name> or kv.${scope}["<name>"]), not computed`);
+    }
+    if (!kvNameRe.test(name)) throw fail(field, `'${shown}': '${name}' is not a key name (${KV_NAME_PATTERN})`);
+    if (!refs[scope].includes(name)) refs[scope].push(name);
+  }
+  return refs;
+}
+
 function compileString(text: string, field: string): Compiled {
   if (!isTemplate(text)) return { kind: 'literal', value: text };
   if (text.length > TEMPLATE_LIMITS.maxLength) {
     throw fail(field, `template is ${text.length} characters long; the limit is ${TEMPLATE_LIMITS.maxLength}`);
   }
+  let parsed: { engine: Liquid; templates: Template[]; typed?: Value };
   try {
     const single = SINGLE_EXPRESSION.exec(text);
     const inner = single?.[1];
+    let typed: { templates: Template[]; value: Value } | undefined;
     if (inner !== undefined && !/\{\{|\}\}|\{%|%\}/.test(inner)) {
-      const outputs = typedEngine.parse(text).filter((t): t is Output => t instanceof Output);
-      if (outputs.length === 1) return { kind: 'typed', source: text, value: outputs[0]!.value };
+      const templates = typedEngine.parse(text);
+      const outputs = templates.filter((t): t is Output => t instanceof Output);
+      if (outputs.length === 1) typed = { templates, value: outputs[0]!.value };
     }
-    return { kind: 'text', source: text, templates: textEngine.parse(text) };
+    parsed = typed === undefined ? { engine: textEngine, templates: textEngine.parse(text) } : { engine: typedEngine, ...typed, typed: typed.value };
   } catch (err) {
     throw fail(field, `template does not parse: ${reason(err)}`, err);
   }
+  const kv = kvReferencesOf(parsed.engine, parsed.templates, field);
+  return parsed.typed === undefined
+    ? { kind: 'text', source: text, templates: parsed.templates, kv }
+    : { kind: 'typed', source: text, value: parsed.typed, kv };
+}
+
+/** Every datastore key a compiled value's templates read (each name once). */
+export function kvReferences(compiled: CompiledValue, into: KvReferences = { system: [], pack: [] }): KvReferences {
+  switch (compiled.kind) {
+    case 'literal':
+      break;
+    case 'array':
+      for (const item of compiled.items) kvReferences(item, into);
+      break;
+    case 'object':
+      for (const [, item] of compiled.entries) kvReferences(item, into);
+      break;
+    case 'typed':
+    case 'text':
+      for (const scope of ['system', 'pack'] as const) {
+        for (const name of compiled.kv[scope]) if (!into[scope].includes(name)) into[scope].push(name);
+      }
+  }
+  return into;
 }
 
 /**
@@ -157,9 +219,13 @@ function toJson(value: unknown, depth = 0): JsonValue {
 
 const RENDER_OPTIONS = { sync: true } as const;
 
-/** A fresh top-level scope per render: `{% increment %}` writes there, never into the event. */
+/**
+ * A fresh top-level scope per render: `{% increment %}` writes there, never into the event. Every
+ * top-level variable the caller put in the context is kept: `payload`, `event`, `kv`, and those of
+ * noise control (`group`, `events`, `window`).
+ */
 function scopeOf(ctx: EventContext): EventContext {
-  return { payload: ctx.payload, event: ctx.event };
+  return { ...ctx };
 }
 
 function renderOne(compiled: Compiled, ctx: EventContext, field: string): JsonValue {

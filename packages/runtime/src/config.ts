@@ -31,6 +31,19 @@ export const ENV = {
   requestTimeoutSeconds: 'REFLEX_REQUEST_TIMEOUT_SECONDS',
 } as const;
 
+/**
+ * What the `reflex` client commands read besides ENV.dataDir (where `admin.key` is) and ENV.port
+ * (the default API address): not server configuration, so not in ReflexConfig.
+ */
+export const CLIENT_ENV = {
+  /** The API the commands talk to; default `http://127.0.0.1:<REFLEX_PORT or 8180>`. */
+  url: 'REFLEX_URL',
+  /** The key they send; default the data dir's `admin.key`. */
+  apiKey: 'REFLEX_API_KEY',
+  /** Any value: no colours (https://no-color.org). */
+  noColor: 'NO_COLOR',
+} as const;
+
 export interface ReflexConfig {
   port: number;
   host: string;
@@ -61,8 +74,9 @@ export interface ReflexConfig {
   /** `on` (default): every API route but health, docs and webhooks needs an API key. `off`: none does (a warning on every start). */
   auth: 'on' | 'off';
   /**
-   * 32 bytes, base64/base64url: seals webhook secrets in the store. Empty: `<dataDir>/secrets.key`,
-   * created on first start. API replicas sharing a store must share this key.
+   * 32 bytes, base64/base64url: seals webhook and datastore secrets in the store. Empty:
+   * `<dataDir>/secrets.key`, created on first start. API replicas and rules engines sharing a store
+   * must share this key.
    */
   secretsKey: string;
   /** Requests per minute per API key (or per address without one); 0: unlimited. */

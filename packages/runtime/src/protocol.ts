@@ -23,8 +23,12 @@ export async function publishExecutionRequest(bus: Bus, names: BusNames, request
   });
 }
 
-/** What changed: rules and packs invalidate caches in every service that holds them. */
-export type ChangeTopic = 'rules' | 'packs';
+/**
+ * What changed: rules and packs invalidate caches in every service that holds them; `keys` (datastore
+ * writes through the API, `ref` = `<scope>/<name>`) drops the rules engines' key caches; `noise`
+ * (silences and inhibitions created or ended, `ref` = their id) reloads the rules engines' noise config.
+ */
+export type ChangeTopic = 'rules' | 'packs' | 'keys' | 'noise';
 
 export interface ChangeNotice {
   topic: ChangeTopic;

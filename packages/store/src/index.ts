@@ -27,6 +27,13 @@ export type {
   WebhookAuthRepo,
   KeyEntry,
   KeyRepo,
+  NoiseState,
+  NoiseStateChange,
+  NoiseStateRepo,
+  NoiseStateWrite,
+  DecisionRepo,
+  SilenceRepo,
+  InhibitionRepo,
 } from './store.ts';
 export { DEFAULT_RETENTION } from './store.ts';
 export { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from './cursor.ts';

@@ -25,6 +25,7 @@ import {
   UnavailableError,
   ValidationError,
   type Action,
+  type Decision,
   type Enforcement,
   type Execution,
   type ExecutionStatus,
@@ -39,7 +40,19 @@ import { AUTH_INDEXES, mongoApiKeys, mongoAudit, mongoRoles, mongoWebhookAuth, t
 import { isDuplicateKey, onlyDuplicateKeys } from './mongo-errors.ts';
 import { mongoKeyedDocs, stripAllStored, stripStored } from './keyed-docs.ts';
 import { KEY_INDEXES, mongoKeys, type StoredKey } from './mongo-keys.ts';
+import {
+  DECISION_INDEXES,
+  INHIBITION_INDEXES,
+  mongoDecisions,
+  mongoInhibitions,
+  mongoNoiseState,
+  mongoSilences,
+  NOISE_STATE_INDEXES,
+  SILENCE_INDEXES,
+  type StoredNoiseState,
+} from './mongo-noise.ts';
 import { mongoOutputs, type StoredChunk } from './mongo-outputs.ts';
+import { decisionTime } from './noise.ts';
 import { mongoSlots, type StoredSlots } from './mongo-slots.ts';
 import { expiryOf, resolveRetention } from './retention.ts';
 import type {
@@ -82,6 +95,10 @@ export const COLLECTIONS = {
   audit: 'audit',
   webhookAuth: 'webhookAuth',
   keys: 'keys',
+  noiseState: 'noiseState',
+  decisions: 'decisions',
+  silences: 'silences',
+  inhibitions: 'inhibitions',
 } as const;
 
 /** Newest first, the order every paged list uses; `_id` is the record's id. */
@@ -118,6 +135,10 @@ export const INDEXES: Record<Exclude<keyof typeof COLLECTIONS, 'packs' | 'roles'
   outputs: [{ key: { executionId: 1, seq: 1 }, name: 'executionId_seq' }, TTL],
   slots: [TTL],
   keys: KEY_INDEXES,
+  noiseState: NOISE_STATE_INDEXES,
+  decisions: DECISION_INDEXES,
+  silences: SILENCE_INDEXES,
+  inhibitions: INHIBITION_INDEXES,
   ...AUTH_INDEXES,
 };
 
@@ -172,6 +193,8 @@ export async function createMongoStore(options: MongoStoreOptions): Promise<Stor
   const outputs: Collection<StoredChunk> = db.collection<StoredChunk>(COLLECTIONS.outputs);
   const slots: Collection<StoredSlots> = db.collection<StoredSlots>(COLLECTIONS.slots);
   const apiKeys: Collection<StoredAuth> = db.collection<StoredAuth>(COLLECTIONS.apiKeys);
+  const decisions: Collection<Stored> = collectionOf(COLLECTIONS.decisions);
+  const silences: Collection<Stored> = collectionOf(COLLECTIONS.silences);
 
   /** The storage fields of a derived-id record (everything but `_id`, which the upsert filter sets). */
   const timed = (record: object, createdMs: number, retentionMs: number): Document => {
@@ -186,6 +209,7 @@ export async function createMongoStore(options: MongoStoreOptions): Promise<Stor
     timed(enforcement, timeOf(enforcement.createdAt, 'enforcement.createdAt'), retention.executionsMs);
   const executionDoc = (execution: Execution): Document =>
     timed(execution, timeOf(execution.createdAt, 'execution.createdAt'), retention.executionsMs);
+  const decisionDoc = (decision: Decision): Document => timed(decision, decisionTime(decision), retention.executionsMs);
 
   const insertOnce = (id: string, doc: Document): AnyBulkWriteOperation<Stored> => ({
     updateOne: { filter: { _id: id }, update: { $setOnInsert: doc }, upsert: true },
@@ -370,16 +394,22 @@ export async function createMongoStore(options: MongoStoreOptions): Promise<Stor
     audit: mongoAudit(db.collection<StoredAuth>(COLLECTIONS.audit)),
     webhookAuth: mongoWebhookAuth(db.collection<StoredAuth>(COLLECTIONS.webhookAuth)),
     keys: mongoKeys(db.collection<StoredKey>(COLLECTIONS.keys)),
+    noiseState: mongoNoiseState(db.collection<StoredNoiseState>(COLLECTIONS.noiseState)),
+    decisions: mongoDecisions(decisions, decisionDoc, insertAllOnce),
+    silences: mongoSilences(silences),
+    inhibitions: mongoInhibitions(collectionOf(COLLECTIONS.inhibitions)),
 
     async record(batch: FiringRecord[]) {
       // Build every document first: a bad time fails the batch before anything is written.
       const eventDocs = batch.map((f): [string, Document] => [f.event.id, eventDoc(f.event)]);
       const enforcementDocs = batch.flatMap((f) => f.enforcements.map((e): [string, Document] => [e.id, enforcementDoc(e)]));
       const executionDocs = batch.flatMap((f) => f.executions.map((e): [string, Document] => [e.id, executionDoc(e)]));
+      const decisionDocs = batch.flatMap((f) => (f.decisions ?? []).map((d): [string, Document] => [d.id, decisionDoc(d)]));
       // Parents before children, so a reader never sees an execution whose event is not stored yet.
       await insertAllOnce(events, eventDocs);
       await insertAllOnce(enforcements, enforcementDocs);
       await insertAllOnce(executions, executionDocs);
+      await insertAllOnce(decisions, decisionDocs);
     },
 
     async purgeExpired(now: Date = new Date()): Promise<PurgeCounts> {
@@ -393,6 +423,10 @@ export async function createMongoStore(options: MongoStoreOptions): Promise<Stor
         slots.deleteMany({ expireAt: { $lte: new Date() } }),
         // Expired tokens (also removed by the TTL monitor); not counted.
         apiKeys.deleteMany({ kind: 'token', expireAt: { $lte: now } }),
+        // Noise control: state past its expiry, decisions past retention, silences long over.
+        db.collection<StoredNoiseState>(COLLECTIONS.noiseState).deleteMany({ expireAt: { $lte: now } }),
+        decisions.deleteMany(expired),
+        ...(retention.eventsMs > 0 ? [silences.deleteMany({ _endsAt: { $lte: new Date(now.getTime() - retention.eventsMs) } })] : []),
       ]);
       return { events: e.deletedCount, executions: x.deletedCount, enforcements: f.deletedCount, outputs: o.deletedCount };
     },

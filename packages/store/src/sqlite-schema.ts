@@ -168,6 +168,52 @@ const MIGRATIONS: readonly string[] = [
   ) STRICT, WITHOUT ROWID;
   CREATE INDEX kv_expires ON kv (expires_ms) WHERE expires_ms IS NOT NULL;
   `,
+
+  // 5: noise control: state shared by rules-engine replicas (throttle windows, alert groups, active
+  // inhibition sources) with a version for compare-and-set, the decision of every (event, rule),
+  // silences and inhibitions.
+  `
+  CREATE TABLE noise_state (
+    key        TEXT PRIMARY KEY,
+    owner      TEXT NOT NULL,
+    version    INTEGER NOT NULL,
+    due_ms     INTEGER,
+    expires_ms INTEGER,
+    doc        TEXT NOT NULL
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX noise_state_due ON noise_state (due_ms) WHERE due_ms IS NOT NULL;
+  CREATE INDEX noise_state_expires ON noise_state (expires_ms) WHERE expires_ms IS NOT NULL;
+  CREATE INDEX noise_state_owner ON noise_state (owner, key);
+
+  CREATE TABLE decisions (
+    id         TEXT PRIMARY KEY,
+    event_id   TEXT NOT NULL,
+    window_id  TEXT,
+    outcome    TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    expires_ms INTEGER,
+    doc        TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX decisions_event ON decisions (event_id, created_ms, id);
+  CREATE INDEX decisions_window ON decisions (window_id, created_ms, id) WHERE window_id IS NOT NULL;
+  CREATE INDEX decisions_expires ON decisions (expires_ms) WHERE expires_ms IS NOT NULL;
+
+  CREATE TABLE silences (
+    id         TEXT PRIMARY KEY,
+    created_ms INTEGER NOT NULL,
+    ends_ms    INTEGER NOT NULL,
+    doc        TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX silences_created ON silences (created_ms, id);
+  CREATE INDEX silences_ends ON silences (ends_ms);
+
+  CREATE TABLE inhibitions (
+    id         TEXT PRIMARY KEY,
+    created_ms INTEGER NOT NULL,
+    doc        TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX inhibitions_created ON inhibitions (created_ms, id);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

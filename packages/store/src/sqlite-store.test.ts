@@ -153,7 +153,7 @@ describe('SQLite store', () => {
     // Back to version 1 as it shipped, with an execution written before history existed.
     const raw = new DatabaseSync(path);
     raw.exec(
-      'DROP TABLE kv; DROP TABLE api_keys; DROP TABLE roles; DROP TABLE audit; DROP TABLE webhook_auth; ' +
+      'DROP TABLE noise_state; DROP TABLE decisions; DROP TABLE silences; DROP TABLE inhibitions; DROP TABLE kv; DROP TABLE api_keys; DROP TABLE roles; DROP TABLE audit; DROP TABLE webhook_auth; ' +
         'DROP TABLE output_chunks; DROP TABLE slot_holders; DROP TABLE slot_queue; PRAGMA user_version = 1',
     );
     const old: Partial<Execution> = execution('exe-old');
@@ -184,7 +184,7 @@ describe('SQLite store', () => {
     await first.executions.insert(execution('exe-v2'));
     await first.close();
     const raw = new DatabaseSync(path);
-    raw.exec('DROP TABLE kv; DROP TABLE api_keys; DROP TABLE roles; DROP TABLE audit; DROP TABLE webhook_auth; PRAGMA user_version = 2');
+    raw.exec('DROP TABLE noise_state; DROP TABLE decisions; DROP TABLE silences; DROP TABLE inhibitions; DROP TABLE kv; DROP TABLE api_keys; DROP TABLE roles; DROP TABLE audit; DROP TABLE webhook_auth; PRAGMA user_version = 2');
     raw.close();
 
     const store = await createSqliteStore({ path });
@@ -198,6 +198,46 @@ describe('SQLite store', () => {
     const check = new DatabaseSync(path, { readOnly: true });
     expect(check.prepare('PRAGMA user_version').get()).toMatchObject({ user_version: SCHEMA_VERSION });
     check.close();
+  });
+
+  it('migrates a version 4 database to the current schema (noise control), keeping its records', async () => {
+    const path = freshPath();
+    const first = await createSqliteStore({ path });
+    await first.executions.insert(execution('exe-v4'));
+    await first.keys.put({ scope: 'system', name: 'kept', value: 1 });
+    await first.close();
+    const raw = new DatabaseSync(path);
+    raw.exec('DROP TABLE noise_state; DROP TABLE decisions; DROP TABLE silences; DROP TABLE inhibitions; PRAGMA user_version = 4');
+    raw.close();
+
+    const store = await createSqliteStore({ path });
+    try {
+      expect(await store.executions.get('exe-v4')).not.toBeNull();
+      expect((await store.keys.get('system', 'kept'))?.value).toBe(1);
+      expect(await store.noiseState.update('k', new Date(), () => ({ write: { owner: 'p.r', data: { n: 1 } }, result: 'written' }))).toBe('written');
+    } finally {
+      await store.close();
+    }
+    const check = new DatabaseSync(path, { readOnly: true });
+    expect(check.prepare('PRAGMA user_version').get()).toMatchObject({ user_version: SCHEMA_VERSION });
+    check.close();
+  });
+
+  it('keeps noise state updates atomic across two stores on one file', async () => {
+    const path = freshPath();
+    const [a, b] = [await createSqliteStore({ path }), await createSqliteStore({ path })];
+    try {
+      const bump = (store: typeof a) =>
+        store.noiseState.update('shared', new Date(), (current) => {
+          const n = typeof current?.data['n'] === 'number' ? current.data['n'] : 0;
+          return { write: { owner: 'p.r', data: { n: n + 1 } }, result: n + 1 };
+        });
+      await Promise.all(Array.from({ length: 30 }, (_, i) => bump(i % 2 === 0 ? a : b)));
+      expect((await b.noiseState.get('shared'))?.data).toEqual({ n: 30 });
+    } finally {
+      await a.close();
+      await b.close();
+    }
   });
 
   it('sweeps expired rows on its own interval, and stops when closed', async () => {

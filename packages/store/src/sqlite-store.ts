@@ -25,6 +25,7 @@ import { expiryOf, resolveRetention } from './retention.ts';
 import type { Row, SqliteOps } from './sqlite-ops.ts';
 import { sqliteKeyedDocs } from './keyed-docs.ts';
 import { sqliteKeys } from './sqlite-keys.ts';
+import { decisionRow, INSERT_DECISION, sqliteDecisions, sqliteInhibitions, sqliteNoiseState, sqliteSilences } from './sqlite-noise.ts';
 import { sqliteOutputs } from './sqlite-outputs.ts';
 import { sqliteApiKeys, sqliteAudit, sqliteRoles, sqliteWebhookAuth } from './sqlite-auth.ts';
 import { migrate } from './sqlite-schema.ts';
@@ -237,6 +238,10 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
       // Expired tokens are useless; they are not counted (keys stay, revoked or expired).
       run('DELETE FROM api_keys WHERE purge_ms <= ?', nowMs);
       run('DELETE FROM kv WHERE expires_ms <= ?', nowMs);
+      // Noise control: state past its expiry, decisions past retention, silences long over.
+      run('DELETE FROM noise_state WHERE expires_ms <= ?', nowMs);
+      run('DELETE FROM decisions WHERE expires_ms <= ?', nowMs);
+      if (retention.eventsMs > 0) run('DELETE FROM silences WHERE ends_ms <= ?', nowMs - retention.eventsMs);
       return counts;
     });
   };
@@ -403,15 +408,21 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
     audit: sqliteAudit(ops),
     webhookAuth: sqliteWebhookAuth(ops),
     keys: sqliteKeys(ops),
+    noiseState: sqliteNoiseState(ops),
+    decisions: sqliteDecisions(ops, retention),
+    silences: sqliteSilences(ops),
+    inhibitions: sqliteInhibitions(ops),
 
     async record(batch: FiringRecord[]) {
       const events = batch.map((firing) => eventRow(firing.event));
       const enforcements = batch.flatMap((firing) => firing.enforcements.map(enforcementRow));
       const executions = batch.flatMap((firing) => firing.executions.map(executionRow));
+      const decisions = batch.flatMap((firing) => (firing.decisions ?? []).map((d) => decisionRow(d, retention)));
       transaction(() => {
         for (const row of events) run(INSERT_EVENT, ...row);
         for (const row of enforcements) run(INSERT_ENFORCEMENT, ...row);
         for (const row of executions) run(INSERT_EXECUTION, ...row);
+        for (const row of decisions) run(INSERT_DECISION, ...row);
       });
     },
 

@@ -20,7 +20,12 @@ import type {
   ApiKey,
   ApiKeyKind,
   AuditEntry,
+  Decision,
+  DecisionOutcome,
   Enforcement,
+  Inhibition,
+  JsonObject,
+  Silence,
   Execution,
   JsonValue,
   ExecutionStatus,
@@ -264,11 +269,87 @@ export interface KeyRepo {
   list(scope: string, options?: { prefix?: string; limit?: number }): Promise<KeyEntry[]>;
 }
 
+/**
+ * One piece of noise-control state, shared by every rules-engine replica: a throttle window, an
+ * alert group, an active inhibition source. `data` belongs to the rules engine (the store never
+ * reads it); `dueAt` tells the engine's scheduler when to look at it; past `expiresAt` it reads
+ * as absent and is purged.
+ */
+export interface NoiseState {
+  key: string;
+  /** What it belongs to: a rule ref, or `inhibition:<id>`. */
+  owner: string;
+  data: JsonObject;
+  dueAt?: string;
+  expiresAt?: string;
+  /** 1 when created, +1 on every write. */
+  version: number;
+  updatedAt: string;
+}
+
+/** What an update stores: the state without its bookkeeping. */
+export type NoiseStateWrite = Pick<NoiseState, 'owner' | 'data'> & Partial<Pick<NoiseState, 'dueAt' | 'expiresAt'>>;
+
+/** What `apply` returns to `NoiseStateRepo.update`. */
+export interface NoiseStateChange<T> {
+  /** The new state; `null` deletes it; absent leaves it as it is. */
+  write?: NoiseStateWrite | null;
+  result: T;
+}
+
+export interface NoiseStateRepo {
+  /** The state, or null when absent or expired at `now` (default: the adapter's clock). */
+  get(key: string, now?: Date): Promise<NoiseState | null>;
+  /**
+   * Atomic read-modify-write of one key, across every process sharing the store: `apply` gets the
+   * current state (null when absent or expired at `now`) and says what to store. `apply` must be
+   * pure and synchronous: an adapter may call it again after losing a race; the last call's
+   * `result` is returned. A bad `dueAt`/`expiresAt` is a ValidationError and nothing is written.
+   */
+  update<T>(key: string, now: Date, apply: (current: NoiseState | null) => NoiseStateChange<T>): Promise<T>;
+  /** Live states whose `dueAt` is at or before `now`, earliest first, at most `limit` (default 100). */
+  listDue(now: Date, limit?: number): Promise<NoiseState[]>;
+  /** Live states of an owner (or all), by key, at most `limit` (default 1000). */
+  list(filter?: { owner?: string }, limit?: number): Promise<NoiseState[]>;
+}
+
+/** Why each rule did (or did not) act on an event; kept as long as enforcements. */
+export interface DecisionRepo {
+  /** Idempotent by id: a decision already stored is left as it is. */
+  insert(decisions: Decision[]): Promise<void>;
+  /** Oldest first (`at`, then id). */
+  listByEvent(eventId: string): Promise<Decision[]>;
+  /** The decisions about one throttle window or alert group (`window.id`), oldest first, at most `limit` (default 100). */
+  listByWindow(windowId: string, filter?: { outcome?: DecisionOutcome; limit?: number }): Promise<Decision[]>;
+}
+
+/** Silences: kept after they end (decisions name them), purged once ended longer than the events' retention. */
+export interface SilenceRepo {
+  /** ConflictError (code SILENCE_EXISTS) when the id is taken. */
+  insert(silence: Silence): Promise<void>;
+  get(id: string): Promise<Silence | null>;
+  /** Every stored silence, oldest first (`createdAt`, then id). */
+  list(): Promise<Silence[]>;
+  /** Ends it at `at` unless it already ended; the record after, null when absent. */
+  expire(id: string, at: string): Promise<Silence | null>;
+}
+
+export interface InhibitionRepo {
+  /** ConflictError (code INHIBITION_EXISTS) when the id is taken. */
+  insert(inhibition: Inhibition): Promise<void>;
+  get(id: string): Promise<Inhibition | null>;
+  /** Oldest first (`createdAt`, then id). */
+  list(): Promise<Inhibition[]>;
+  delete(id: string): Promise<boolean>;
+}
+
 /** Everything one event produced in the rules engine, written as one unit. */
 export interface FiringRecord {
   event: ReflexEvent;
   enforcements: Enforcement[];
   executions: Execution[];
+  /** What each rule decided about the event (and, for a window's firing, about the window). */
+  decisions?: Decision[];
 }
 
 export interface RetentionConfig {
@@ -308,8 +389,13 @@ export interface Store {
   readonly webhookAuth: WebhookAuthRepo;
   /** The datastore: key/value entries by scope (also used by services for small shared state). */
   readonly keys: KeyRepo;
+  /** Noise control: throttle windows, alert groups, active inhibition sources. */
+  readonly noiseState: NoiseStateRepo;
+  readonly decisions: DecisionRepo;
+  readonly silences: SilenceRepo;
+  readonly inhibitions: InhibitionRepo;
   /**
-   * Writes a batch of firings (events, their enforcements and executions) in as few round trips
+   * Writes a batch of firings (events, their enforcements, executions and decisions) in as few round trips
    * as the backend allows: one transaction on SQLite, one bulk write per collection on MongoDB.
    * Idempotent: records whose id exists are left as they are.
    */

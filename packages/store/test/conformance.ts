@@ -40,6 +40,7 @@ import {
 import { runAuthConformance } from './auth-conformance.ts';
 import { runKeysConformance } from './keys-conformance.ts';
 import { runLifecycleConformance } from './lifecycle-conformance.ts';
+import { runNoiseConformance } from './noise-conformance.ts';
 
 export function runStoreConformance(name: string, factory: () => Promise<Store>): void {
   describe(`Store conformance: ${name}`, () => {
@@ -633,5 +634,6 @@ export function runStoreConformance(name: string, factory: () => Promise<Store>)
     runLifecycleConformance(() => store);
     runAuthConformance(() => store);
     runKeysConformance(() => store);
+    runNoiseConformance(() => store);
   });
 }

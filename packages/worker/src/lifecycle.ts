@@ -6,6 +6,7 @@
  */
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
+import { maskErrorJson, secretMasker } from '@reflex/auth';
 import type { Bus, BusMessage } from '@reflex/bus';
 import {
   ConflictError,
@@ -144,6 +145,8 @@ export async function handleRequest(deps: LifecycleDeps, runner: Runner, msg: Bu
   });
   aborted.catch(() => undefined);
   deps.running.set(claimed.id, controller);
+  // Datastore secrets a rule rendered into the parameters never reach the stored output, result or error.
+  const masker = request.secrets !== undefined && request.secrets.length > 0 ? secretMasker(request.secrets) : undefined;
   const output = new OutputRecorder(claimed.id, deps, attempt > 1 ? await store.outputs.lastSeq(claimed.id) : 0);
   const timeoutMs = request.policies?.timeout !== undefined ? request.policies.timeout * 1000 : deps.defaultTimeoutMs;
   const heartbeat = setInterval(() => {
@@ -162,7 +165,7 @@ export async function handleRequest(deps: LifecycleDeps, runner: Runner, msg: Bu
       signal: controller.signal,
       timeoutMs,
       ...(packDir === undefined ? {} : { packDir }),
-      onOutput: (stream: 'stdout' | 'stderr', line: string) => output.line(stream, line),
+      onOutput: (stream: 'stdout' | 'stderr', line: string) => output.line(stream, masker === undefined ? line : String(masker.mask(line))),
       logger: log,
     });
     attemptRun.catch(() => undefined);
@@ -188,8 +191,11 @@ export async function handleRequest(deps: LifecycleDeps, runner: Runner, msg: Bu
     await output.flush();
   }
 
-  const result = outcome.result === undefined ? undefined : (capResult(outcome.result, deps.resultMaxBytes) as JsonValue);
-  const error = outcome.error === undefined ? undefined : toErrorJson(outcome.error);
+  const kept = outcome.result === undefined || masker === undefined ? outcome.result : masker.mask(outcome.result);
+  const result = kept === undefined ? undefined : (capResult(kept, deps.resultMaxBytes) as JsonValue);
+  const error = outcome.error === undefined ? undefined : masker === undefined ? toErrorJson(outcome.error) : maskErrorJson(toErrorJson(outcome.error), masker);
+  // What is logged about the failure: the error itself, or its masked JSON when secrets are about.
+  const logged = masker === undefined ? outcome.error : error;
   // The runner knows when another attempt cannot help (bad input, HTTP 4xx) or must wait (Retry-After).
   const hint = outcome.status === 'failed' ? retryHintOf(outcome.error) : { retriable: true };
   if (outcome.status !== 'succeeded' && outcome.status !== 'canceled' && hint.retriable && shouldRetry(request.policies, outcome.status, attempt)) {
@@ -201,7 +207,7 @@ export async function handleRequest(deps: LifecycleDeps, runner: Runner, msg: Bu
     }, ['running']);
     await release();
     if (retried !== null) {
-      log.warn({ attempt, delayMs: delay, err: outcome.error }, `attempt ${outcome.status}; will retry`);
+      log.warn({ attempt, delayMs: delay, err: logged }, `attempt ${outcome.status}; will retry`);
       msg.nak(delay);
       return;
     }
@@ -212,5 +218,5 @@ export async function handleRequest(deps: LifecycleDeps, runner: Runner, msg: Bu
   await move(claimed.id, outcome.status, patch, ['running', 'canceling']);
   await release();
   if (outcome.status === 'succeeded') log.info({ attempt }, 'execution succeeded');
-  else log.warn({ attempt, err: outcome.error }, `execution ${outcome.status}`);
+  else log.warn({ attempt, err: logged }, `execution ${outcome.status}`);
 }

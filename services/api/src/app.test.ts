@@ -83,7 +83,7 @@ describe('API edges', () => {
     expect(res.statusCode).toBe(400);
     expect(res.json().error.code).toBe('VALIDATION_FAILED');
     expect(fields(res.json()).some((f) => f.startsWith(field))).toBe(true);
-    expect(await store.rules.list()).toEqual([]);
+    expect(await store.rules.list({ source: 'api' })).toEqual([]);
   });
 
   it('refuses a rule nested deeper than the limit', async () => {
@@ -91,7 +91,7 @@ describe('API edges', () => {
     for (let i = 0; i < 200; i++) criteria = { '!': [criteria] };
     const res = await app.inject({ method: 'POST', url: '/v1/rules', payload: { ...rule, criteria } });
     expect(res.statusCode).toBe(400);
-    expect(await store.rules.list()).toEqual([]);
+    expect(await store.rules.list({ source: 'api' })).toEqual([]);
   });
 
   it('refuses a PUT whose body names another rule', async () => {

@@ -23,13 +23,18 @@ import { auditRoutes } from './routes/audit.ts';
 import { authRoutes } from './routes/auth.ts';
 import { catalogRoutes } from './routes/catalog.ts';
 import { chatRoutes } from './routes/chat.ts';
+import { decisionRoutes } from './routes/decisions.ts';
+import { inhibitionRoutes } from './routes/inhibitions.ts';
+import { silenceRoutes } from './routes/silences.ts';
 import { enforcementRoutes } from './routes/enforcements.ts';
 import { eventRoutes } from './routes/events.ts';
 import { executionRoutes } from './routes/executions.ts';
 import { healthRoutes } from './routes/health.ts';
+import { keyRoutes } from './routes/keys.ts';
 import { packRoutes } from './routes/packs.ts';
 import { roleRoutes } from './routes/roles.ts';
 import { ruleRoutes } from './routes/rules.ts';
+import { ruleStateRoutes } from './routes/rule-state.ts';
 import { webhookAuthRoutes } from './routes/webhook-auth.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 
@@ -136,6 +141,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     webhookAuthRoutes,
     eventRoutes,
     ruleRoutes,
+    ruleStateRoutes,
     catalogRoutes,
     executionRoutes,
     enforcementRoutes,
@@ -145,6 +151,10 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     roleRoutes,
     auditRoutes,
     chatRoutes,
+    silenceRoutes,
+    inhibitionRoutes,
+    decisionRoutes,
+    keyRoutes,
   ]) {
     await app.register(plugin, routeDeps);
   }

@@ -41,6 +41,8 @@ export function ruleFromInput(input: RuleInput, now: string, existing: Rule | nu
   };
   if (input.description !== undefined) rule.description = input.description;
   if (input.criteria !== undefined) rule.criteria = input.criteria;
+  if (input.throttle !== undefined) rule.throttle = input.throttle;
+  if (input.group !== undefined) rule.group = input.group;
   return rule;
 }
 

@@ -39,9 +39,9 @@ export function loadSecretsKey(config: ReflexConfig, logger: Logger): Buffer {
   mkdirSync(config.dataDir, { recursive: true });
   const key = newSecretsKey();
   writePrivate(path, `${key.toString('base64')}\n`);
-  logger.info({ file: path }, 'created the secrets key that seals webhook secrets');
+  logger.info({ file: path }, 'created the secrets key that seals webhook and datastore secrets');
   if (config.mongodbUrl !== '') {
-    logger.warn({ file: path }, `API replicas that share this store need the same secrets key: set ${ENV.secretsKey} to this file's content on every one`);
+    logger.warn({ file: path }, `API replicas and rules engines that share this store need the same secrets key: set ${ENV.secretsKey} to this file's content on every one`);
   }
   return key;
 }
@@ -70,8 +70,7 @@ export interface ApiAuth {
   secretsKey: Buffer;
 }
 
-export async function prepareAuth(config: ReflexConfig, store: Store, logger: Logger): Promise<ApiAuth> {
-  const secretsKey = loadSecretsKey(config, logger);
+export async function prepareAuth(config: ReflexConfig, store: Store, logger: Logger, secretsKey = loadSecretsKey(config, logger)): Promise<ApiAuth> {
   if (config.auth === 'off') return { enabled: false, secretsKey }; // buildApi warns on every start
   await ensureAdminKey(config, store, logger);
   return { enabled: true, secretsKey };

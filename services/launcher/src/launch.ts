@@ -16,7 +16,7 @@ import { actionBaseEnv, ensureStreams, namesOf, openBus, openStore, type ReflexC
 import { startSensors } from '@reflex/sensors';
 import { newId } from '@reflex/model';
 import type { Store } from '@reflex/store';
-import { prepareAuth } from './auth-setup.ts';
+import { loadSecretsKey, prepareAuth } from './auth-setup.ts';
 
 export const SERVICE_NAMES = ['api', 'sensors', 'rules-engine', 'action-runner', 'chat-notifier'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
@@ -86,6 +86,8 @@ export async function launch(
 
   try {
     await ensureStreams(bus, names);
+    // Seals datastore and webhook secrets (API) and opens the datastore secrets templates read (rules engine).
+    const secretsKey = started.has('api') || started.has('rules-engine') ? loadSecretsKey(config, logger) : undefined;
     if (started.has('api')) await registerPacksFromDisk(config, store, logger);
     if (started.has('action-runner')) {
       handles.push(
@@ -118,7 +120,9 @@ export async function launch(
         }),
       );
     }
-    if (started.has('rules-engine')) handles.push(await startRulesEngine({ bus, store, names, logger, ackWaitMs: config.ackWaitSeconds * 1000 }));
+    if (started.has('rules-engine')) {
+      handles.push(await startRulesEngine({ bus, store, names, logger, ackWaitMs: config.ackWaitSeconds * 1000, ...(secretsKey === undefined ? {} : { secretsKey }) }));
+    }
     if (started.has('sensors')) handles.push(await startSensors({ bus, store, names, logger }));
     let url: string | undefined;
     if (started.has('api')) {
@@ -129,7 +133,7 @@ export async function launch(
         logger,
         packsPaths: config.packsPaths,
         bodyLimitBytes: config.bodyLimitBytes,
-        auth: await prepareAuth(config, store, logger),
+        auth: await prepareAuth(config, store, logger, secretsKey),
         limits: {
           rateLimitPerMinute: config.rateLimitPerMinute,
           webhookRateLimitPerMinute: config.webhookRateLimitPerMinute,

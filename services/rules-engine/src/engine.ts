@@ -4,15 +4,23 @@
  * executions — in one write shared with the other events handled at the same time
  * (record-batcher.ts) — publishes the execution requests, and only then acks. A crash at any
  * point means redelivery; derived ids make the second pass write and publish nothing new.
+ *
+ * Noise control sits between matching and firing (decide.ts): silences, inhibitions, throttle
+ * windows and alert groups decide which matched rules fire now; what each rule decided is stored
+ * with the event. Windows and groups that fire later fire from the scheduler (scheduler.ts).
  */
 import type { Logger } from 'pino';
 import type { Bus, BusMessage, Consumer } from '@reflex/bus';
 import type { BusNames, ReflexEvent } from '@reflex/model';
 import { onChange, publishExecutionRequest, type ServiceHandle } from '@reflex/runtime';
 import type { Store } from '@reflex/store';
+import { Decider, firedDecisions, type ToFire } from './decide.ts';
 import { enforce } from './enforce.ts';
+import { KvCache } from './kv-context.ts';
+import { NoiseConfig } from './noise-config.ts';
 import { RecordBatcher } from './record-batcher.ts';
 import { RuleCache } from './rule-cache.ts';
+import { WindowScheduler } from './scheduler.ts';
 
 export interface RulesEngineDeps {
   bus: Bus;
@@ -29,16 +37,50 @@ export interface RulesEngineDeps {
   ackWaitMs?: number;
   /** Most events whose records are written in one store call. Default 256. */
   maxRecordBatch?: number;
+  /** Opens datastore secrets that templates read (`kv.system.<name>`); the API's secrets key. */
+  secretsKey?: Uint8Array;
+  /** The clock of noise control (windows, groups, silences). Default `Date.now`. */
+  now?: () => number;
+  /** How often the window scheduler looks for windows other replicas made due. Default 1000 ms. */
+  schedulerPollMs?: number;
+  /** How long a claimed window firing is this replica's before another may finish it. Default 30 s. */
+  schedulerLeaseMs?: number;
 }
 
 export async function startRulesEngine(deps: RulesEngineDeps): Promise<ServiceHandle> {
   const logger = deps.logger.child({ service: 'rules-engine' });
   const cache = new RuleCache(deps.store, logger);
   const records = new RecordBatcher(deps.store, { maxBatch: deps.maxRecordBatch ?? 256 });
-  const subscriptions = onChange(deps.bus, deps.names, ['rules', 'packs'], () => cache.invalidate());
-  const reload = setInterval(() => cache.invalidate(), deps.reloadIntervalMs ?? 30_000);
+  const kv = new KvCache({ store: deps.store, ...(deps.secretsKey === undefined ? {} : { secretsKey: deps.secretsKey }) });
+  const now = deps.now ?? Date.now;
+  const noise = new NoiseConfig(deps.store, logger, now);
+  const decider = new Decider(deps.store, noise);
+  const subscriptions = [
+    ...onChange(deps.bus, deps.names, ['rules', 'packs'], () => cache.invalidate()),
+    ...kv.subscribe(deps.bus, deps.names),
+    ...onChange(deps.bus, deps.names, ['noise'], () => noise.invalidate()),
+  ];
+  const reload = setInterval(() => {
+    cache.invalidate();
+    noise.invalidate();
+  }, deps.reloadIntervalMs ?? 30_000);
   reload.unref();
-  await cache.fresh();
+  await Promise.all([cache.fresh(), noise.fresh()]);
+  const scheduler = new WindowScheduler({
+    store: deps.store,
+    bus: deps.bus,
+    names: deps.names,
+    logger,
+    now,
+    ruleOf: async (ref) => {
+      await cache.fresh();
+      return cache.rules.get(ref);
+    },
+    actionOf: (ref) => cache.action(ref),
+    kvOf: async (rule) => (await kv.forRules([rule])).get(rule.ref),
+    ...(deps.schedulerPollMs === undefined ? {} : { pollMs: deps.schedulerPollMs }),
+    ...(deps.schedulerLeaseMs === undefined ? {} : { leaseMs: deps.schedulerLeaseMs }),
+  });
 
   const handle = async (msg: BusMessage): Promise<void> => {
     let event: ReflexEvent;
@@ -49,17 +91,35 @@ export async function startRulesEngine(deps: RulesEngineDeps): Promise<ServiceHa
       msg.term();
       return;
     }
-    await cache.fresh();
-    const matched = [];
+    await Promise.all([cache.fresh(), noise.fresh()]);
     let log: Logger | undefined;
-    for (const result of cache.rules.match(event)) {
-      if (result.matched) matched.push(result.rule);
-      else if (result.error !== undefined) {
+    const results = cache.rules.match(event);
+    for (const result of results) {
+      if (!result.matched && result.error !== undefined) {
         log ??= logger.child({ eventId: event.id, traceId: event.traceId });
         log.warn({ rule: result.rule.rule.ref, err: result.error }, 'criteria could not be evaluated');
       }
     }
-    const firing = enforce(event, matched, (ref) => cache.action(ref), new Date().toISOString());
+    const nowMs = now();
+    const at = new Date(nowMs).toISOString();
+    // Silences, inhibitions, throttle windows and alert groups: which matched rules fire now.
+    const decided = await decider.decide(event, results, nowMs);
+    for (const dueAt of decided.wakeAt) scheduler.wake(dueAt);
+    const toFire = new Map<string, ToFire>(decided.toFire.map((f) => [f.compiled.ref, f]));
+    const matched = decided.toFire.map((f) => f.compiled);
+    const kvByRule = await kv.forRules(matched);
+    const firing = enforce(
+      event,
+      matched,
+      (ref) => cache.action(ref),
+      at,
+      (rule) => kvByRule.get(rule.ref),
+      (rule) => {
+        const extra = toFire.get(rule.ref)?.extra;
+        return extra === undefined ? undefined : { extra };
+      },
+    );
+    firing.record.decisions = [...decided.decisions, ...firedDecisions(event, decided.toFire, firing.record.enforcements, at)];
     // Stored (batched with the events handled alongside), then published, and only then acked.
     await records.write(firing.record);
     if (firing.requests.length > 0) {
@@ -89,7 +149,8 @@ export async function startRulesEngine(deps: RulesEngineDeps): Promise<ServiceHa
       }
     },
   );
-  logger.info({ rules: cache.rules.size }, 'rules engine started');
+  scheduler.start();
+  logger.info({ rules: cache.rules.size, silences: noise.silences.length, inhibitions: noise.inhibitions.length }, 'rules engine started');
 
   return {
     name: 'rules-engine',
@@ -97,6 +158,7 @@ export async function startRulesEngine(deps: RulesEngineDeps): Promise<ServiceHa
       clearInterval(reload);
       for (const s of subscriptions) s.unsubscribe();
       await consumer.stop();
+      await scheduler.stop();
     },
   };
 }

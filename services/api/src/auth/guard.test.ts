@@ -57,6 +57,20 @@ const EXPECTED: Record<string, Who[] | 'public'> = {
   'PUT /v1/roles/:name': ADMIN,
   'DELETE /v1/roles/:name': ADMIN,
   'GET /v1/audit': ADMIN,
+  'GET /v1/silences': ALL,
+  'POST /v1/silences': OPS,
+  'GET /v1/silences/:id': ALL,
+  'DELETE /v1/silences/:id': OPS,
+  'GET /v1/inhibitions': ALL,
+  'POST /v1/inhibitions': OPS,
+  'GET /v1/inhibitions/:id': ALL,
+  'DELETE /v1/inhibitions/:id': OPS,
+  'GET /v1/events/:id/decisions': ALL,
+  'PATCH /v1/rules/:ref': OPS,
+  'GET /v1/keys': ALL,
+  'GET /v1/keys/:scope/:name': ALL,
+  'PUT /v1/keys/:scope/:name': OPS,
+  'DELETE /v1/keys/:scope/:name': OPS,
 };
 
 const rule = {
@@ -74,6 +88,7 @@ function requestFor(method: string, url: string): InjectOptions {
   const path = url
     .replace(':ref', method === 'PUT' ? 'demo.walk' : 'demo.nothing')
     .replace(':id', url.startsWith('/v1/executions') ? executionId : 'nope')
+    .replace(':scope', 'system')
     .replace(':name', url.startsWith('/v1/packs') ? 'core' : `nope-${roleCounter}`)
     .replace('*', 'walk');
   const bodies: Record<string, unknown> = {
@@ -82,6 +97,8 @@ function requestFor(method: string, url: string): InjectOptions {
     'POST /v1/events': { type: 'core.interval', payload: { executed_at: new Date().toISOString(), schedule: {} } },
     'POST /v1/rules': rule,
     'PUT /v1/rules/:ref': rule,
+    'PATCH /v1/rules/:ref': { enabled: true },
+    'PUT /v1/keys/:scope/:name': { value: 'walk' },
     'POST /v1/executions': { action: 'core.noop' },
     'POST /v1/packs/register': { packs: ['core'] },
     'POST /v1/apikeys': { name: 'walker', role: 'viewer' },

@@ -10,10 +10,10 @@ import type { Principal } from './authenticator.ts';
 /** `public`: no key needed (health, docs, webhooks with their own auth). `authenticated`: any valid key. */
 export type RoutePermission = Permission | 'public' | 'authenticated';
 
-/** One resource the request touches, and the permission it needs on it. */
+/** One resource the request touches, and the permission it needs on it (no ref: needed unscoped). */
 export interface ScopeCheck {
   permission: Permission;
-  ref: string;
+  ref?: string;
 }
 
 /**

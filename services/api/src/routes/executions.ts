@@ -7,6 +7,7 @@ import {
   NotFoundError,
   rerunSchema,
   traceIdFrom,
+  ValidationError,
   type Execution,
   type ExecutionStatus,
   type JsonObject,
@@ -149,6 +150,15 @@ export const executionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) 
     },
     async (request, reply) => {
       const original = await found(request.params.id);
+      // Datastore secrets a rule rendered into parameters are masked in the stored record: ask for them again.
+      const given = (request.body?.parameters ?? {}) as JsonObject;
+      const missing = (original.maskedParameters ?? []).filter((name) => !Object.hasOwn(given, name));
+      if (missing.length > 0) {
+        throw new ValidationError(
+          `execution '${original.id}' had datastore secrets in ${missing.join(', ')}, which are stored masked: give them in parameters`,
+          missing.map((name) => ({ field: `body.parameters.${name}`, message: 'held a datastore secret that was not stored: give it again' })),
+        );
+      }
       const execution = await requestExecution(deps, {
         action: original.action,
         parameters: { ...original.parameters, ...((request.body?.parameters ?? {}) as JsonObject) },

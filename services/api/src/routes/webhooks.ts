@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { NotFoundError, traceIdFrom, type JsonObject, type JsonValue } from '@reflex/model';
+import { NotFoundError, traceIdFrom, validateUser, webhookPayloads, type JsonObject, type JsonValue, type TriggerType } from '@reflex/model';
 import { WEBHOOK_TRIGGER } from '../catalog.ts';
 import type { RouteDeps } from '../deps.ts';
 import { dispatchEvent, resolveTriggerType } from '../dispatch.ts';
@@ -44,8 +44,14 @@ export const webhookRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =>
       config: { permission: 'public' },
       schema: {
         tags: ['webhooks'],
-        summary: 'Turn a POST into a core.webhook event (202 once durable on the bus); the url may require a key, a token or a signature',
-        response: { 202: { type: 'object', properties: { eventId: { type: 'string' }, traceId: { type: 'string' } } } },
+        summary:
+          'Turn a POST into events (202 once durable on the bus): a core.webhook event, and the events of pack webhook trigger types whose rules use the url (one per alert of an Alertmanager notification); the url may require a key, a token or a signature',
+        response: {
+          202: {
+            type: 'object',
+            properties: { eventId: { type: 'string' }, eventIds: { type: 'array', items: { type: 'string' } }, traceId: { type: 'string' } },
+          },
+        },
       },
     },
     async (request, reply) => {
@@ -54,22 +60,34 @@ export const webhookRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =>
       // Authenticate before saying whether the url exists: a stranger learns nothing about protected urls.
       await deps.webhookGuard.check(url, request.headers, raw);
       if (!(await deps.catalog.hasWebhook(url))) throw new NotFoundError('webhook', url);
-      const triggerType = await resolveTriggerType(deps, WEBHOOK_TRIGGER, 'type');
       const traceId = traceIdFrom(request.headers['x-reflex-trace'] as string | undefined);
-      const payload: JsonObject = {
-        body: decodeBody(request.headers['content-type'], raw),
-        headers: headersOf(request.headers, await deps.webhookGuard.secretHeaderOf(url)),
-        query: { ...(request.query as JsonObject) },
-      };
-      const event = await dispatchEvent(deps, triggerType, {
-        type: WEBHOOK_TRIGGER,
-        payload,
-        triggerParameters: { url },
-        source: 'webhook',
-        traceId,
-      });
+      const body = decodeBody(request.headers['content-type'], raw);
+      // Every event the request makes, checked before any is published: bad input changes nothing.
+      const planned: Array<{ triggerType: TriggerType; payload: JsonValue }> = [];
+      for (const listening of await deps.catalog.webhookTypes(url)) {
+        if (listening.ref === WEBHOOK_TRIGGER) {
+          const triggerType = await resolveTriggerType(deps, WEBHOOK_TRIGGER, 'type');
+          const payload: JsonObject = {
+            body,
+            headers: headersOf(request.headers, await deps.webhookGuard.secretHeaderOf(url)),
+            query: { ...(request.query as JsonObject) },
+          };
+          planned.push({ triggerType, payload });
+          continue;
+        }
+        for (const payload of webhookPayloads(listening, body)) {
+          if (listening.payloadSchema !== undefined) validateUser(listening.payloadSchema, payload, 'body', `a ${listening.ref} event`);
+          planned.push({ triggerType: listening, payload });
+        }
+      }
+      const eventIds: string[] = [];
+      for (const { triggerType, payload } of planned) {
+        const event = await dispatchEvent(deps, triggerType, { type: triggerType.ref, payload, triggerParameters: { url }, source: 'webhook', traceId });
+        eventIds.push(event.id);
+      }
       deps.webhookGuard.accepted(url, (await deps.webhookGuard.configs()).get(url)?.type ?? 'none');
-      return reply.code(202).send({ eventId: event.id, traceId: event.traceId });
+      const only = eventIds.length === 1 && planned[0]?.triggerType.ref === WEBHOOK_TRIGGER ? eventIds[0] : undefined;
+      return reply.code(202).send(only === undefined ? { eventIds, traceId } : { eventId: only, traceId });
     },
   );
 

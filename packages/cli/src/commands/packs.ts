@@ -1,0 +1,165 @@
+/** `reflex pack list|get|register|validate|init`. Validate and init work on local folders, no API needed. */
+import { chmod, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
+import type { Command } from 'commander';
+import type { PackFileError, PackRegistration } from '@reflex/api-client';
+import type { CliContext } from '../context.ts';
+import { shortTime, UsageError } from '../output.ts';
+import { scaffoldPack } from '../scaffold.ts';
+import { act, type Session } from '../session.ts';
+
+/** `core/rules/a.yaml:12 action.ref: unknown action` — the line an author jumps to. */
+export function errorLine(error: PackFileError): string {
+  const at = error.line === undefined ? error.file : `${error.file}:${error.line}`;
+  return `${at}${error.field === '' ? '' : ` ${error.field}`}: ${error.message}`;
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+function printErrors(s: Session, errors: readonly PackFileError[]): void {
+  for (const e of errors) s.out.line(`  ${errorLine(e)}`);
+}
+
+interface Validated {
+  dir: string;
+  pack: string | null;
+  version: string | null;
+  ok: boolean;
+  counts: { triggerTypes: number; actions: number; rules: number };
+  errors: PackFileError[];
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function packCommands(program: Command, ctx: CliContext): void {
+  const pack = program.command('pack').description('packs: list, register, validate and scaffold them');
+
+  pack
+    .command('list')
+    .description('registered packs')
+    .action(
+      act(ctx, async (s: Session) => {
+        const { items } = await s.client.packs.list();
+        if (s.json) return s.out.data(items);
+        s.out.table(items, [
+          { header: 'NAME', value: (p) => p.name },
+          { header: 'VERSION', value: (p) => p.version },
+          { header: 'REGISTERED', value: (p) => shortTime(p.registeredAt) },
+          { header: 'DESCRIPTION', value: (p) => p.description ?? '' },
+        ]);
+      }),
+    );
+
+  pack
+    .command('get')
+    .description('one registered pack and what it holds')
+    .argument('<name>')
+    .action(
+      act(ctx, async (s: Session, name: string) => {
+        const detail = await s.client.packs.get(name);
+        if (s.json) return s.out.data(detail);
+        s.out.fields([
+          ['name', detail.name],
+          ['version', detail.version],
+          ['description', detail.description],
+          ['path', detail.path],
+          ['registered', shortTime(detail.registeredAt)],
+          ['trigger types', detail.triggerTypes.map((t) => t.ref).join(', ') || '-'],
+          ['actions', detail.actions.map((a) => a.ref).join(', ') || '-'],
+          ['rules', detail.rules.map((r) => `${r.ref}${r.enabled ? '' : ' (disabled)'}`).join(', ') || '-'],
+        ]);
+      }),
+    );
+
+  pack
+    .command('register')
+    .description('load packs from disk on the server (REFLEX_PACKS_PATH) and register them; all of them unless named')
+    .argument('[names...]', 'only these packs')
+    .action(
+      act(ctx, async (s: Session, names: string[]) => {
+        const { results } = await s.client.packs.register(names.length === 0 ? undefined : names);
+        if (results.some((r) => !r.ok)) s.ctx.exitCode = 1;
+        if (s.json) return s.out.data(results);
+        if (results.length === 0) s.out.note(names.length === 0 ? 'no packs found on the server' : `no pack named ${names.join(', ')} found on the server`, 'yellow');
+        for (const r of results as PackRegistration[]) {
+          if (r.ok) {
+            const { triggerTypes, actions, rules } = r.result;
+            s.out.line(`${s.out.paint('✓', 'green')} ${r.pack}: ${plural(triggerTypes, 'trigger type')}, ${plural(actions, 'action')}, ${plural(rules, 'rule')}`);
+          } else {
+            s.out.line(`${s.out.paint('✗', 'red')} ${r.pack ?? r.dir}: ${plural(r.errors.length, 'error')}, not registered`);
+            printErrors(s, r.errors);
+          }
+        }
+      }),
+    );
+
+  pack
+    .command('validate')
+    .description('check pack folders on this machine (a pack, or a folder of packs): every error, with file:line and field')
+    .argument('[paths...]', 'pack folders, or folders holding packs', ['.'])
+    .action(
+      act(ctx, async (s: Session, paths: string[]) => {
+        const { discoverPacks } = await import('@reflex/packs');
+        const dirs = paths.map((p) => resolve(s.ctx.settings.cwd, p));
+        for (const [i, dir] of dirs.entries()) if (!(await exists(dir))) throw new UsageError(`${paths[i]}: no such folder`);
+        const loaded = await discoverPacks(dirs);
+        if (loaded.length === 0) throw new UsageError(`no pack found in ${paths.join(', ')} (a pack folder has a pack.yaml)`);
+        const results: Validated[] = loaded.map((p) => ({
+          dir: p.dir,
+          pack: p.manifest?.name ?? null,
+          version: p.manifest?.version ?? null,
+          ok: p.errors.length === 0,
+          counts: { triggerTypes: p.triggerTypes.length, actions: p.actions.length, rules: p.rules.length },
+          errors: p.errors,
+        }));
+        if (results.some((r) => !r.ok)) s.ctx.exitCode = 1;
+        if (s.json) return s.out.data({ ok: results.every((r) => r.ok), packs: results });
+        for (const r of results) {
+          const name = r.pack ?? relative(s.ctx.settings.cwd, r.dir);
+          if (r.ok) {
+            const { triggerTypes, actions, rules } = r.counts;
+            s.out.line(`${s.out.paint('✓', 'green')} ${name} ${r.version ?? ''}: ${plural(triggerTypes, 'trigger type')}, ${plural(actions, 'action')}, ${plural(rules, 'rule')}`);
+          } else {
+            s.out.line(`${s.out.paint('✗', 'red')} ${name}: ${plural(r.errors.length, 'error')}`);
+            printErrors(s, r.errors);
+          }
+        }
+        if (results.some((r) => r.ok)) s.out.note('references to other packs (core.webhook, …) are checked when the pack is registered', 'dim');
+      }),
+    );
+
+  pack
+    .command('init')
+    .description('scaffold a pack that passes validation: pack.yaml, an action, a rule, a sample event and a README')
+    .argument('<name>', 'the pack name (lower-case letters, digits, _ and -)')
+    .option('--dir <folder>', 'where to create it (default: ./<name>)')
+    .option('--description <text>', 'the pack’s description')
+    .action(
+      act(ctx, async (s: Session, name: string, opts: { dir?: string; description?: string }) => {
+        const files = scaffoldPack(name, opts.description === undefined ? {} : { description: opts.description });
+        const root = resolve(s.ctx.settings.cwd, opts.dir ?? name);
+        if ((await exists(root)) && (await readdir(root)).length > 0) throw new UsageError(`${opts.dir ?? name} exists and is not empty: choose another --dir`);
+        for (const file of files) {
+          const path = join(root, file.path);
+          await mkdir(dirname(path), { recursive: true });
+          await writeFile(path, file.content, { flag: 'wx' });
+          if (file.executable === true) await chmod(path, 0o755);
+        }
+        const shown = relative(s.ctx.settings.cwd, root) || '.';
+        if (s.json) return s.out.data({ pack: name, dir: root, files: files.map((f) => f.path) });
+        s.out.line(`created pack ${s.out.paint(name, 'bold')} in ${shown}/`);
+        for (const f of files) s.out.line(`  ${f.path}`);
+        s.out.line();
+        s.out.line(`next: reflex pack validate ${shown}   (then see ${shown}/README.md)`);
+      }),
+    );
+}
