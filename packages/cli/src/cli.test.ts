@@ -202,3 +202,19 @@ describe('settings and output', () => {
     expect((await run(['--version'])).stdout).toBe('0.1.0\n');
   });
 });
+
+describe('rule files with noise control', () => {
+  it('keeps throttle and group, written the pack way (snake_case) or the API way', async () => {
+    const { draftRule } = await import('./rule-test.ts');
+    const base = {
+      pack: 'demo',
+      name: 'grouped',
+      trigger: { type: 'core.webhook', parameters: { url: 'alerts' } },
+      action: { ref: 'core.noop' },
+    };
+    const snake = draftRule({ ...base, group: { group_by: ['payload.body.labels.alertname'], group_wait: '30s' } }, undefined);
+    expect(snake.group).toEqual({ groupBy: ['payload.body.labels.alertname'], groupWait: '30s' });
+    const camel = draftRule({ ...base, throttle: { mode: 'once_within', window: '5m', groupBy: ['payload.body.host'] } }, undefined);
+    expect(camel.throttle).toEqual({ mode: 'once_within', window: '5m', groupBy: ['payload.body.host'] });
+  });
+});

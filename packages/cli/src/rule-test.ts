@@ -19,6 +19,7 @@ import {
   type Rule,
   type RuleInput,
 } from '@reflex/model';
+import { ruleNoiseKeysToModel } from '@reflex/packs';
 import { compileRule, explainCriteria, triggerParametersMatch, type CompiledRule, type CriterionOutcome } from '@reflex/rules';
 import { isObject } from './args.ts';
 import { UsageError } from './output.ts';
@@ -133,7 +134,7 @@ export function testRule(input: RuleTestInput): RuleTestReport {
  */
 export function draftRule(document: unknown, pack: string | undefined, now = new Date().toISOString()): Rule {
   if (!isObject(document)) throw new UsageError('the rule file must hold one rule (a mapping)');
-  const { ref: _ref, ...rest } = document;
+  const { ref: _ref, ...rest } = ruleNoiseKeysToModel(document);
   const input = { ...rest, pack: (rest['pack'] as string | undefined) ?? pack ?? 'draft' } as unknown as RuleInput;
   try {
     validateModel(ruleInputSchema, input, 'rule', 'rule');
@@ -149,6 +150,8 @@ export function draftRule(document: unknown, pack: string | undefined, now = new
     enabled: input.enabled ?? true,
     trigger: input.trigger,
     ...(input.criteria === undefined ? {} : { criteria: input.criteria }),
+    ...(input.throttle === undefined ? {} : { throttle: input.throttle }),
+    ...(input.group === undefined ? {} : { group: input.group }),
     action: input.action,
     source: 'api',
     createdAt: now,

@@ -1,4 +1,4 @@
-export { loadPack } from './load.ts';
+export { loadPack, ruleNoiseKeysToModel } from './load.ts';
 export { discoverPacks } from './discover.ts';
 export { errorLocation, packValidationError, registerPack, registerPacks, unregisterPack } from './register.ts';
 export { parametersToSchema } from './parameters.ts';

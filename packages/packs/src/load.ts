@@ -63,6 +63,21 @@ function noiseToModel(value: Record<string, unknown>, source: ItemSource): PackF
   return errors;
 }
 
+/**
+ * A rule document written the pack way (`group_by` in `throttle:`/`group:`) in the model's spelling,
+ * for tools outside a pack folder (`reflex rule apply`, `rule test`): snake_case keys are renamed, keys
+ * already in the model's spelling are kept. Returns a copy.
+ */
+export function ruleNoiseKeysToModel(document: Record<string, unknown>): Record<string, unknown> {
+  const copy: Record<string, unknown> = { ...document };
+  for (const part of ['throttle', 'group'] as const) {
+    const spec = copy[part];
+    if (!isPlainObject(spec)) continue;
+    copy[part] = Object.fromEntries(Object.entries(spec).map(([key, value]) => [NOISE_KEYS[part][key] ?? key, value]));
+  }
+  return copy;
+}
+
 /** A rule error's field (model spelling) as the YAML author wrote it: `group.groupWait` → `group.group_wait`. */
 function ruleYamlField(field: string): string {
   const [part, key, ...rest] = field.split('.');

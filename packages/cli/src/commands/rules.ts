@@ -138,6 +138,8 @@ export function ruleCommands(program: Command, ctx: CliContext): void {
           action: draft.action,
           ...(draft.description === undefined ? {} : { description: draft.description }),
           ...(draft.criteria === undefined ? {} : { criteria: draft.criteria }),
+          ...(draft.throttle === undefined ? {} : { throttle: draft.throttle }),
+          ...(draft.group === undefined ? {} : { group: draft.group }),
         };
         const saved = await s.client.rules.put(draft.ref, input);
         if (s.json) return s.out.data(saved);
