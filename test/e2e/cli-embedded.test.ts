@@ -210,7 +210,7 @@ describe('the reflex CLI against an embedded Reflex', () => {
     expect((await cli(['--json', 'event', 'list', '--type', 'core.interval', '--since', '1h'])).json<{ items: Array<{ id: string }> }>().items.map((e) => e.id)).toContain(eventId);
 
     expect((await cli(['--json', 'rule', 'disable', 'greeter.greet_on_webhook'])).json()).toMatchObject({ enabled: false, source: 'pack' });
-    expect((await cli(['--json', 'rule', 'list', '--disabled'])).json<Array<{ ref: string }>>().map((r) => r.ref)).toEqual(['greeter.greet_on_webhook']);
+    expect((await cli(['--json', 'rule', 'list', '--disabled', '--pack', 'greeter'])).json<Array<{ ref: string }>>().map((r) => r.ref)).toEqual(['greeter.greet_on_webhook']);
     expect((await cli(['rule', 'enable', 'greeter.greet_on_webhook'])).stdout).toBe('greeter.greet_on_webhook enabled\n');
 
     const created = (await cli(['--json', 'apikey', 'create', 'grafana', '--role', 'operator'], { showsSecret: true })).json<{ id: string; key: string }>();

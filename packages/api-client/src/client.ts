@@ -6,6 +6,8 @@
 import type {
   Action,
   ApiKeyView,
+  BacktestReport,
+  BacktestRequest,
   Enforcement,
   Execution,
   ExecutionStatus,
@@ -18,7 +20,10 @@ import type {
   ReflexEvent,
   Rule,
   RuleInput,
+  SensorView,
   TriggerType,
+  WebhookAuthInput,
+  WebhookAuthView,
 } from '@reflex/model';
 import { ApiError, errorOf } from './errors.ts';
 import { SseParser } from './sse.ts';
@@ -52,8 +57,20 @@ export interface PackFileError {
 }
 
 export type PackRegistration =
-  | { dir: string; pack: string | null; ok: true; result: { pack: string; triggerTypes: number; actions: number; rules: number; removed: Record<string, number> } }
+  | { dir: string; pack: string | null; ok: true; result: { pack: string; triggerTypes: number; actions: number; rules: number; removed: Record<string, number>; configFile?: string } }
   | { dir: string; pack: string | null; ok: false; errors: PackFileError[] };
+
+/** What `DELETE /v1/packs/:name` removed. */
+export interface PackUnregistration {
+  pack: string;
+  removed: { triggerTypes: number; actions: number; rules: number };
+}
+
+/** A pack's configuration values as the API shows them (secrets masked). */
+export interface PackConfigView {
+  pack: string;
+  values: JsonObject;
+}
 
 export interface PackDetail extends Pack {
   triggerTypes: TriggerType[];
@@ -85,6 +102,8 @@ function queryString(query: Query | undefined): string {
 }
 
 const seg = (value: string): string => encodeURIComponent(value);
+/** A webhook url (`github/push`) as a path: each segment encoded, the slashes kept. */
+const urlPath = (url: string): string => url.split('/').map(seg).join('/');
 
 export class ReflexClient {
   readonly url: string;
@@ -138,6 +157,12 @@ export class ReflexClient {
     list: () => this.request<{ items: Pack[] }>('GET', '/v1/packs'),
     get: (name: string) => this.request<PackDetail>('GET', `/v1/packs/${seg(name)}`),
     register: (packs?: string[]) => this.request<{ results: PackRegistration[] }>('POST', '/v1/packs/register', { body: packs === undefined ? {} : { packs } }),
+    /** Unregisters a pack (409 PACK_IN_USE while other packs depend on it). */
+    delete: (name: string) => this.request<PackUnregistration>('DELETE', `/v1/packs/${seg(name)}`),
+    /** The pack's configuration values, secrets as ********. */
+    config: (name: string) => this.request<PackConfigView>('GET', `/v1/packs/${seg(name)}/config`),
+    /** Replaces the pack's configuration values (a secret sent as ******** keeps its stored value). */
+    setConfig: (name: string, values: JsonObject) => this.request<PackConfigView>('PUT', `/v1/packs/${seg(name)}/config`, { body: values }),
   };
 
   readonly rules = {
@@ -147,6 +172,8 @@ export class ReflexClient {
     put: (ref: string, rule: RuleInput) => this.request<Rule>('PUT', `/v1/rules/${seg(ref)}`, { body: rule }),
     delete: (ref: string) => this.request<null>('DELETE', `/v1/rules/${seg(ref)}`),
     setEnabled: (ref: string, enabled: boolean) => this.request<Rule>('PATCH', `/v1/rules/${seg(ref)}`, { body: { enabled } }),
+    /** What a saved rule (`rule`) or a draft (`draft`) would have done about stored events; nothing runs. */
+    backtest: (request: BacktestRequest) => this.request<BacktestReport>('POST', '/v1/rules/backtest', { body: request }),
   };
 
   readonly actions = {
@@ -157,6 +184,11 @@ export class ReflexClient {
   readonly triggerTypes = {
     list: (filter: { pack?: string } = {}) => this.request<{ items: TriggerType[] }>('GET', '/v1/triggertypes', { query: filter }),
     get: (ref: string) => this.request<TriggerType>('GET', `/v1/triggertypes/${seg(ref)}`),
+  };
+
+  readonly sensors = {
+    list: (filter: { pack?: string } = {}) => this.request<{ items: SensorView[] }>('GET', '/v1/sensors', { query: filter }),
+    get: (ref: string) => this.request<SensorView>('GET', `/v1/sensors/${seg(ref)}`),
   };
 
   readonly events = {
@@ -204,6 +236,14 @@ export class ReflexClient {
 
   readonly auth = {
     whoami: () => this.request<WhoAmI>('GET', '/v1/auth/whoami'),
+  };
+
+  /** How webhook urls authenticate their senders (`github/push`: the path under /v1/webhooks/). Secrets are write-only. */
+  readonly webhookAuth = {
+    list: () => this.request<{ items: WebhookAuthView[] }>('GET', '/v1/webhook-auth'),
+    get: (url: string) => this.request<WebhookAuthView>('GET', `/v1/webhook-auth/${urlPath(url)}`),
+    set: (url: string, input: WebhookAuthInput) => this.request<WebhookAuthView>('PUT', `/v1/webhook-auth/${urlPath(url)}`, { body: input }),
+    delete: (url: string) => this.request<null>('DELETE', `/v1/webhook-auth/${urlPath(url)}`),
   };
 
   async *#follow(id: string, options: { after?: number; signal?: AbortSignal; retries?: number }): AsyncGenerator<OutputEvent> {

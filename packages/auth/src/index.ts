@@ -2,7 +2,7 @@
 export { KEY_PREFIX, hashKey, keyIdOf, keyMatches, newKeySecret, sameDigest } from './keys.ts';
 export { BUILTIN_ROLES, authorize, isBuiltinRole, mayEver, permissionMatches, permissionsCovered, scopeMatches } from './rbac.ts';
 export { ReplayCache } from './replay-cache.ts';
-export { maskErrorJson, openKeyValue, sealKeyValue, secretMasker, type SecretMasker } from './kv-secrets.ts';
+export { kvSealing, maskErrorJson, openKeyValue, sealKeyValue, secretMasker, type KvSealing, type SecretMasker } from './kv-secrets.ts';
 export { SECRETS_KEY_BYTES, newSecretsKey, openSecret, sealSecret } from './seal.ts';
 export {
   DEFAULT_SIGNATURE_HEADER,

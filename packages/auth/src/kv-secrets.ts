@@ -27,6 +27,20 @@ export function openKeyValue(key: Uint8Array, scope: string, name: string, seale
   }
 }
 
+/** Seals and opens datastore values with one key: what services hand to code that must not hold the key itself. */
+export interface KvSealing {
+  seal(scope: string, name: string, value: JsonValue): string;
+  open(scope: string, name: string, sealed: JsonValue): JsonValue;
+}
+
+/** `sealKeyValue` and `openKeyValue` bound to `key` (e.g. for `packConfigs` of @reflex/packs). */
+export function kvSealing(key: Uint8Array): KvSealing {
+  return {
+    seal: (scope, name, value) => sealKeyValue(key, scope, name, value),
+    open: (scope, name, sealed) => openKeyValue(key, scope, name, sealed),
+  };
+}
+
 function canonical(value: JsonValue): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;

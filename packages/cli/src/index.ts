@@ -11,6 +11,8 @@ import { executionCommands } from './commands/executions.ts';
 import { keyCommands } from './commands/keys.ts';
 import { packCommands } from './commands/packs.ts';
 import { ruleCommands } from './commands/rules.ts';
+import { sensorCommands } from './commands/sensors.ts';
+import { webhookAuthCommands } from './commands/webhook-auth.ts';
 import type { CliContext } from './context.ts';
 
 export type { CliContext, CliIO, CliSettings, GlobalOptions, Writer } from './context.ts';
@@ -21,7 +23,7 @@ export { parseAssignments, parseDuration, parseValue } from './args.ts';
 
 export const VERSION = '0.1.0';
 
-/** Commands that work without the API (a `pack test` harness would join them). */
+/** The command tree; the launcher adds `start` and `pack test`, which run services in this process. */
 export function createProgram(ctx: CliContext): Command {
   const program = new Command('reflex')
     .description('Reflex: event-driven automation. Commands other than start talk to the API (REFLEX_URL, default http://127.0.0.1:8180).')
@@ -41,6 +43,8 @@ export function createProgram(ctx: CliContext): Command {
   eventCommands(program, ctx);
   keyCommands(program, ctx);
   catalogCommands(program, ctx);
+  sensorCommands(program, ctx);
+  webhookAuthCommands(program, ctx);
   // Every subcommand reports usage errors through our writers and never exits the process itself.
   const quiet = (command: Command): void => {
     command.exitOverride();

@@ -180,3 +180,18 @@ export function testEvent(document: unknown, rule: Rule, now = new Date().toISOS
     traceId: 'rule-test',
   };
 }
+
+/** The API's rule input of a draft rule file. */
+export function ruleInputOf(draft: Rule): RuleInput {
+  return {
+    pack: draft.pack,
+    name: draft.name,
+    enabled: draft.enabled,
+    trigger: draft.trigger,
+    action: draft.action,
+    ...(draft.description === undefined ? {} : { description: draft.description }),
+    ...(draft.criteria === undefined ? {} : { criteria: draft.criteria }),
+    ...(draft.throttle === undefined ? {} : { throttle: draft.throttle }),
+    ...(draft.group === undefined ? {} : { group: draft.group }),
+  };
+}

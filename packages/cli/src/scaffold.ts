@@ -1,8 +1,8 @@
 /**
  * `reflex pack init NAME`: a pack that passes validation and does something on the first try — an
- * action (a shell script), a rule that runs it when its webhook is called, a sample event for
- * `reflex rule test`, and a README that walks through it. `tests/` is where `reflex pack test`
- * fixtures will live.
+ * action (a shell script), a rule that runs it when its webhook is called, test cases that
+ * `reflex pack test` runs offline (tests/*.yaml), a sample event for `reflex rule test`, and a README
+ * that walks through it.
  */
 import { PACK_NAME_PATTERN } from '@reflex/model';
 import { UsageError } from './output.ts';
@@ -81,6 +81,38 @@ export function scaffoldPack(name: string, options: { description?: string; core
       ].join('\n'),
     },
     {
+      path: 'tests/greets.yaml',
+      content: [
+        '# A test case: `reflex pack test` sends the event through the real rules engine (offline: the',
+        '# action does not run) and checks what the rules do. One case a file; see packs/README.md.',
+        'description: a POST naming someone runs the greet action for them',
+        'event:',
+        '  trigger: core.webhook',
+        `  parameters: { url: ${url} }`,
+        '  payload: { body: { name: Ada } }      # the request: body (headers and query default to {})',
+        'expect:',
+        `  fire: [${name}.greet_on_webhook]       # exactly the rules that fire`,
+        '  actions:                               # the executions requested, in order',
+        `    - action: ${name}.greet`,
+        '      parameters: { name: Ada, greeting: Hello }',
+        '',
+      ].join('\n'),
+    },
+    {
+      path: 'tests/no-name.yaml',
+      content: [
+        'description: a POST that names nobody runs nothing',
+        'event:',
+        '  trigger: core.webhook',
+        `  parameters: { url: ${url} }`,
+        '  payload: { body: { greeting: Hi } }',
+        'expect:',
+        '  fire: []',
+        '  actions: []',
+        '',
+      ].join('\n'),
+    },
+    {
       path: 'tests/greet.event.json',
       content: `${JSON.stringify({ type: 'core.webhook', triggerParameters: { url }, payload: { body: { name: 'Ada' }, headers: {}, query: {} } }, null, 2)}\n`,
     },
@@ -95,12 +127,14 @@ export function scaffoldPack(name: string, options: { description?: string; core
         '|---|---|',
         `| action \`${name}.greet\` | \`actions/greet.yaml\` runs \`actions/greet.sh\` |`,
         `| rule \`${name}.greet_on_webhook\` | \`rules/greet_on_webhook.yaml\`: a POST to \`/v1/webhooks/${url}\` with a \`name\` runs the action |`,
-        '| a sample event | `tests/greet.event.json` |',
+        '| test cases | `tests/*.yaml`: events and what the rules must do about them (`reflex pack test`) |',
+        '| a sample event | `tests/greet.event.json` (for `reflex rule test`) |',
         '',
         '## Try it',
         '',
         '```sh',
         `reflex pack validate ${name}                 # every problem, with file:line and field`,
+        `reflex pack test ${name}                     # run tests/*.yaml through the rules engine, offline`,
         `# put the folder where Reflex looks for packs (REFLEX_PACKS_PATH, default ./packs), then:`,
         `reflex pack register ${name}`,
         `reflex rule test ${name}.greet_on_webhook --event ${name}/tests/greet.event.json   # would it fire, and with what?`,

@@ -15,3 +15,5 @@ export * from './auth.ts';
 export * from './action-parameters.ts';
 export * from './datastore.ts';
 export * from './noise.ts';
+export * from './sensor.ts';
+export * from './backtest.ts';

@@ -1,3 +1,4 @@
+import type { JsonSchema } from './json.ts';
 import { PACK_NAME_PATTERN } from './refs.ts';
 
 /** `pack.yaml`. */
@@ -16,6 +17,8 @@ export interface PackManifest {
 export interface Pack extends PackManifest {
   path: string;
   registeredAt: string;
+  /** `config.schema.yaml` as a JSON Schema of an object, when the pack has one: what its configuration values must pass. */
+  configSchema?: JsonSchema;
 }
 
 const SEMVER = '^(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)(?:-[0-9A-Za-z.-]+)?(?:\\+[0-9A-Za-z.-]+)?$';

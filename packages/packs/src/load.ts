@@ -1,4 +1,4 @@
-import { readdir, realpath, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   type ActionPolicies,
@@ -16,12 +16,16 @@ import {
   type PackManifest,
   type Rule,
   type RuleInput,
+  type SensorDefinition,
   type TriggerType,
 } from '@reflex/model';
 import { compileRule } from '@reflex/rules';
+import { resolveEntryPoint } from './entry-point.ts';
+import { manifestVersionErrors } from './dependencies.ts';
 import { isPlainObject, jsonSchemaDetails } from './json-schema.ts';
 import { parametersToSchema } from './parameters.ts';
 import { ruleReferenceErrors, type Catalog } from './references.ts';
+import { loadSensor } from './sensors.ts';
 import type { ItemSource, LoadedPack, PackFileError } from './types.ts';
 import { fileError, readYamlFile } from './yaml-source.ts';
 
@@ -205,33 +209,6 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
-/**
- * Resolves an action's `entry_point` the way StackStorm does, relative to the pack's `actions/`
- * folder, and returns it relative to the pack (what the model keeps). It must be a file inside
- * the pack, also after following symlinks.
- */
-async function resolveEntryPoint(packDir: string, entryPoint: string): Promise<{ path: string } | { error: string }> {
-  if (entryPoint.trim() === '' || entryPoint.includes('\0')) return { error: 'must be a file path' };
-  if (path.isAbsolute(entryPoint) || path.win32.isAbsolute(entryPoint)) {
-    return { error: 'must be relative to the actions/ folder, not absolute' };
-  }
-  const target = path.resolve(packDir, 'actions', entryPoint);
-  const relative = path.relative(packDir, target);
-  if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) return { error: 'escapes the pack folder' };
-  let real: string;
-  try {
-    real = await realpath(target);
-  } catch {
-    return { error: `does not exist (looked for actions/${entryPoint.split(path.sep).join('/')})` };
-  }
-  const realRelative = path.relative(await realpath(packDir), real);
-  if (realRelative.startsWith('..') || path.isAbsolute(realRelative)) {
-    return { error: 'is a symlink that leads outside the pack folder' };
-  }
-  if (!(await stat(real)).isFile()) return { error: 'is not a file' };
-  return { path: relative.split(path.sep).join('/') };
-}
-
 /** A stand-in Rule for compiling a RuleInput (timestamps do not matter to compilation). */
 function asRule(input: RuleInput): Rule {
   const epoch = new Date(0).toISOString();
@@ -261,7 +238,7 @@ function claim<T>(reg: Registry<T>, kind: string, value: Record<string, unknown>
 
 /**
  * Reads and checks one pack folder: `pack.yaml`, `config.schema.yaml`, `triggers/`, `actions/`,
- * `rules/`. Never throws for what is in the files: every problem, in every file, is in `errors`
+ * `rules/`, `sensors/`. Never throws for what is in the files: every problem, in every file, is in `errors`
  * with its file, line and field. Rule references to other packs are checked at registration.
  */
 export async function loadPack(dir: string): Promise<LoadedPack> {
@@ -281,17 +258,24 @@ export async function loadPack(dir: string): Promise<LoadedPack> {
       const found = [...keyErrors, ...modelErrors(packManifestSchema, model, source, MANIFEST_KEYS)];
       errors.push(...found);
       if (typeof model['name'] === 'string' && packNameRe.test(model['name'])) packName = model['name'];
-      if (found.length === 0) manifest = model as unknown as PackManifest;
+      if (found.length === 0) {
+        manifest = model as unknown as PackManifest;
+        errors.push(...manifestVersionErrors(manifest, source));
+      }
     }
   } else {
     errors.push({ file: manifestFile.rel, field: '', message: 'is missing: every pack has a pack.yaml (name, version)' });
   }
 
+  let configSchema: JsonSchema | undefined;
   for (const name of ['config.schema.yaml', 'config.schema.yml']) {
     const file = reader.file(name);
     if (!(await exists(file.abs))) continue;
     const { value, source } = await reader.read(file);
-    if (value !== undefined) errors.push(...detailErrors(configSchemaDetails(value), source));
+    if (value === undefined) continue;
+    const checked = configSchemaOf(value);
+    errors.push(...detailErrors(checked.details, source));
+    if (checked.details.length === 0) configSchema = checked.schema;
   }
 
   const triggers = registry<TriggerType>();
@@ -346,14 +330,30 @@ export async function loadPack(dir: string): Promise<LoadedPack> {
     }
   }
 
+  const sensors = registry<SensorDefinition>();
+  for (const file of await reader.list('sensors')) {
+    const { value, source } = await reader.read(file);
+    if (value === undefined) continue;
+    const found = await loadSensor(value, source, packName, reader.dir, own.triggerType);
+    const duplicate = claim(sensors, 'sensor', value, source);
+    if (duplicate !== undefined) found.errors.push(duplicate);
+    errors.push(...found.errors);
+    if (found.errors.length === 0 && found.item !== undefined) {
+      sensors.items.push(found.item);
+      sensors.sources.push(source);
+    }
+  }
+
   return {
     dir: reader.dir,
     manifest,
     triggerTypes: triggers.items,
     actions: actions.items,
     rules: rules.items,
+    sensors: sensors.items,
     errors,
-    sources: { manifest: manifestSource, triggerTypes: triggers.sources, actions: actions.sources, rules: rules.sources },
+    sources: { manifest: manifestSource, triggerTypes: triggers.sources, actions: actions.sources, rules: rules.sources, sensors: sensors.sources },
+    ...(configSchema === undefined ? {} : { configSchema }),
   };
 }
 
@@ -363,12 +363,17 @@ interface Loaded<T> {
 }
 
 /**
- * `config.schema.yaml` is either a JSON Schema (it has a string `type` or a `$schema`) or, as in
- * StackStorm, a map of property name → property schema with `required: true` flags.
+ * `config.schema.yaml` is either a JSON Schema (it has a string `type` or a `$schema`) of an object
+ * or, as in StackStorm, a map of property name → property schema with `required: true` flags.
+ * Returns the JSON Schema configuration values must pass.
  */
-function configSchemaDetails(value: Record<string, unknown>): ErrorDetail[] {
-  if (typeof value['type'] === 'string' || typeof value['$schema'] === 'string') return jsonSchemaDetails(value, '');
-  return parametersToSchema(value, '').details.map((d) => ({ ...d, field: d.field.replace(/^\./, '') }));
+function configSchemaOf(value: Record<string, unknown>): { schema: JsonSchema; details: ErrorDetail[] } {
+  if (typeof value['type'] === 'string' || typeof value['$schema'] === 'string') {
+    if (value['type'] !== 'object') return { schema: value, details: [{ field: 'type', message: "must be 'object': a pack's configuration is a mapping" }] };
+    return { schema: value, details: jsonSchemaDetails(value, '') };
+  }
+  const converted = parametersToSchema(value, '');
+  return { schema: converted.schema, details: converted.details.map((d) => ({ ...d, field: d.field.replace(/^\./, '') })) };
 }
 
 function loadTriggerType(value: Record<string, unknown>, source: ItemSource, pack: string): Loaded<TriggerType> {
@@ -419,7 +424,7 @@ async function loadAction(value: Record<string, unknown>, source: ItemSource, pa
   errors.push(...detailErrors(parameters.details, source));
   let entryPoint: string | undefined;
   if (typeof model['entryPoint'] === 'string') {
-    const resolved = await resolveEntryPoint(packDir, model['entryPoint']);
+    const resolved = await resolveEntryPoint(packDir, 'actions', model['entryPoint']);
     if ('error' in resolved) errors.push(fileError(source, 'entry_point', resolved.error));
     else entryPoint = resolved.path;
   }

@@ -1,4 +1,4 @@
-import type { Action, PackManifest, RuleInput, TriggerType } from '@reflex/model';
+import type { Action, JsonSchema, PackManifest, RuleInput, SensorDefinition, TriggerType } from '@reflex/model';
 
 /**
  * One problem in a pack, pinned to where an author can fix it.
@@ -44,11 +44,15 @@ export interface LoadedPack {
   actions: Action[];
   /** `pack` is always the pack's name; `enabled` is always set. */
   rules: RuleInput[];
+  /** `sensors/*.yaml`: not stored; the sensors service reads them from registered packs' folders. */
+  sensors: SensorDefinition[];
+  /** `config.schema.yaml` as a JSON Schema of an object (the StackStorm form converted), when the pack has a valid one. */
+  configSchema?: JsonSchema;
   /** Every problem found; the pack is registrable only when this is empty. */
   errors: PackFileError[];
   /** Where things came from: `manifest` is null when there is no readable pack.yaml; the others
    * have the same order and length as the arrays above. */
-  sources: { manifest: ItemSource | null; triggerTypes: ItemSource[]; actions: ItemSource[]; rules: ItemSource[] };
+  sources: { manifest: ItemSource | null; triggerTypes: ItemSource[]; actions: ItemSource[]; rules: ItemSource[]; sensors: ItemSource[] };
 }
 
 export interface RegisterResult {
@@ -58,6 +62,8 @@ export interface RegisterResult {
   rules: number;
   /** The pack's items that were in the store but are no longer on disk. */
   removed: { triggerTypes: number; actions: number; rules: number };
+  /** The site configuration file whose values were stored (`config/<pack>.yaml`), when there was one. */
+  configFile?: string;
 }
 
 export type PackRegistration =

@@ -55,3 +55,4 @@ export {
   type CompiledInhibition,
   type InhibitionRole,
 } from './noise/inhibitions.ts';
+export { backtestRule, type BacktestInput } from './backtest.ts';

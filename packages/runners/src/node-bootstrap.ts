@@ -5,10 +5,20 @@
  * happens in here, not in the runner. Imports nothing but Node built-ins at run time (the type
  * imports are erased), so it starts fast and does not depend on where Reflex is installed.
  */
+import { registerHooks } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { format, inspect } from 'node:util';
 import type { JsonValue } from '@reflex/model';
 import type { ActionContext, ActionErrorInfo, ActionLogger, ChildMessage, ParentMessage } from './node-protocol.ts';
+
+// Pack code imports `@reflex/sdk` wherever the pack lives (a folder outside this installation has no
+// node_modules): the name resolves to this installation's SDK. (The sensors' host does the same.)
+try {
+  const sdk = import.meta.resolve('@reflex/sdk');
+  registerHooks({ resolve: (specifier, context, next) => (specifier === '@reflex/sdk' ? { url: sdk, shortCircuit: true } : next(specifier, context)) });
+} catch {
+  // No SDK next to the runner: modules that import it fail to load, with Node's own message.
+}
 
 const controller = new AbortController();
 let reported = false;

@@ -29,6 +29,7 @@ export const ENV = {
   rateLimitPerMinute: 'REFLEX_RATE_LIMIT_PER_MINUTE',
   webhookRateLimitPerMinute: 'REFLEX_WEBHOOK_RATE_LIMIT_PER_MINUTE',
   requestTimeoutSeconds: 'REFLEX_REQUEST_TIMEOUT_SECONDS',
+  sensorLeaseSeconds: 'REFLEX_SENSOR_LEASE_SECONDS',
 } as const;
 
 /**
@@ -83,6 +84,8 @@ export interface ReflexConfig {
   rateLimitPerMinute: number;
   /** Requests per minute per webhook url; 0: unlimited. */
   webhookRateLimitPerMinute: number;
+  /** How long a sensors process's lease on a sensor (and on the timers) lasts unless renewed: how soon another process takes over from a dead one. */
+  sensorLeaseSeconds: number;
   /** How long a client may take to send its whole request. */
   requestTimeoutSeconds: number;
 }
@@ -120,6 +123,7 @@ export const configSchema = {
     // A webhook url is one sender (an Alertmanager, GitHub): a storm of 2,000/s is already abnormal.
     webhookRateLimitPerMinute: { type: 'integer', minimum: 0, default: 120000 },
     requestTimeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 3600, default: 30 },
+    sensorLeaseSeconds: { type: 'number', minimum: 1, maximum: 3600, default: 15 },
   },
 } as const;
 
@@ -135,6 +139,7 @@ const NUMERIC = new Set<keyof ReflexConfig>([
   'rateLimitPerMinute',
   'webhookRateLimitPerMinute',
   'requestTimeoutSeconds',
+  'sensorLeaseSeconds',
 ]);
 
 /** The variables named in `config.actionEnv` that are set in `env`: the base environment of action processes. */

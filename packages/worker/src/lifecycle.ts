@@ -17,6 +17,7 @@ import {
   type Execution,
   type ExecutionRequest,
   type ExecutionStatus,
+  type JsonObject,
   type JsonValue,
 } from '@reflex/model';
 import { retryHintOf, type Runner } from '@reflex/runners';
@@ -40,6 +41,7 @@ export interface LifecycleDeps {
   slotPollMs: number;
   /** The pack folder of an action's pack (for entry points). */
   packDir(pack: string): Promise<string | undefined>;
+  packConfig(pack: string): Promise<JsonObject | undefined>;
   /** Cancel hooks of the attempts running in this process. */
   running: Map<string, AbortController>;
 }
@@ -161,10 +163,12 @@ export async function handleRequest(deps: LifecycleDeps, runner: Runner, msg: Bu
     if ((await store.executions.get(claimed.id))?.status === 'canceling') controller.abort(new CancelError());
     controller.signal.throwIfAborted();
     const packDir = await deps.packDir(request.pack);
+    const config = await deps.packConfig(request.pack);
     const attemptRun = runner.run(request, {
       signal: controller.signal,
       timeoutMs,
       ...(packDir === undefined ? {} : { packDir }),
+      ...(config === undefined ? {} : { config }),
       onOutput: (stream: 'stdout' | 'stderr', line: string) => output.line(stream, masker === undefined ? line : String(masker.mask(line))),
       logger: log,
     });

@@ -252,6 +252,7 @@ describe('action runner lifecycle', () => {
       heartbeatMs: 1000,
       slotPollMs: 20,
       packDir: async () => undefined,
+      packConfig: async () => undefined,
       running: new Map<string, AbortController>(),
     });
 

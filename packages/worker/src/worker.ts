@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { Bus, Consumer } from '@reflex/bus';
 import { decodeJson } from '@reflex/bus';
-import type { BusNames } from '@reflex/model';
+import type { BusNames, JsonObject } from '@reflex/model';
 import type { Runner } from '@reflex/runners';
 import { onChange, type ServiceHandle } from '@reflex/runtime';
 import type { Store } from '@reflex/store';
@@ -30,6 +30,11 @@ export interface WorkerDeps {
   resultMaxBytes?: number;
   /** How often a request waiting for a concurrency slot asks again. Default 500 ms. */
   slotPollMs?: number;
+  /**
+   * The pack's configuration values (secrets open), handed to node actions as `ctx.config`; read at
+   * each attempt, so a changed config applies to the next run. Default: none.
+   */
+  packConfig?: (pack: string) => Promise<JsonObject | undefined>;
 }
 
 export const CANCEL_TOPIC = 'cancel';
@@ -49,6 +54,7 @@ export async function startWorker(deps: WorkerDeps): Promise<ServiceHandle> {
     heartbeatMs: Math.max(100, Math.floor(ackWaitMs / 3)),
     slotPollMs: deps.slotPollMs ?? 500,
     running,
+    packConfig: deps.packConfig ?? (async () => undefined),
     packDir: async (pack) => {
       if (!packDirs.has(pack)) packDirs.set(pack, (await deps.store.packs.get(pack))?.path);
       return packDirs.get(pack);

@@ -58,7 +58,7 @@ describe('API edges', () => {
     const replaced = await app.inject({ method: 'PUT', url: '/v1/rules/demo.disk_alert', payload: { ...rule, enabled: false } });
     expect(replaced.statusCode).toBe(200);
     expect((await app.inject({ url: '/v1/rules/demo.disk_alert' })).json()).toMatchObject({ enabled: false });
-    expect((await app.inject({ url: '/v1/rules?enabled=false' })).json().items).toHaveLength(1);
+    expect((await app.inject({ url: '/v1/rules?enabled=false&pack=demo' })).json().items).toHaveLength(1);
     expect((await app.inject({ method: 'DELETE', url: '/v1/rules/demo.disk_alert' })).statusCode).toBe(204);
     expect((await app.inject({ url: '/v1/rules/demo.disk_alert' })).statusCode).toBe(404);
   });

@@ -33,7 +33,9 @@ import { healthRoutes } from './routes/health.ts';
 import { keyRoutes } from './routes/keys.ts';
 import { packRoutes } from './routes/packs.ts';
 import { roleRoutes } from './routes/roles.ts';
+import { sensorRoutes } from './routes/sensors.ts';
 import { ruleRoutes } from './routes/rules.ts';
+import { ruleBacktestRoutes } from './routes/rule-backtest.ts';
 import { ruleStateRoutes } from './routes/rule-state.ts';
 import { webhookAuthRoutes } from './routes/webhook-auth.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
@@ -141,6 +143,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     webhookAuthRoutes,
     eventRoutes,
     ruleRoutes,
+    ruleBacktestRoutes,
     ruleStateRoutes,
     catalogRoutes,
     executionRoutes,
@@ -155,6 +158,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     inhibitionRoutes,
     decisionRoutes,
     keyRoutes,
+    sensorRoutes,
   ]) {
     await app.register(plugin, routeDeps);
   }

@@ -22,6 +22,8 @@ export interface ApiDeps {
   logger: Logger;
   /** Folders searched for packs by POST /v1/packs/register. */
   packsPaths: string[];
+  /** Site configuration folder (`REFLEX_CONFIG_DIR`): POST /v1/packs/register stores `<dir>/<pack>.yaml` of packs with a config.schema.yaml. Absent: no file is read. */
+  configDir?: string;
   bodyLimitBytes: number;
   /** Required, so that every caller decides: tests pass auth off or make an admin key. */
   auth: AuthOptions;

@@ -46,24 +46,25 @@ export function ruleFromInput(input: RuleInput, now: string, existing: Rule | nu
   return rule;
 }
 
-export async function checkRule(deps: RouteDeps, rule: Rule): Promise<void> {
+/** `root`: where the rule sits in the request (`body`, or `body.draft` for a backtest's draft). */
+export async function checkRule(deps: RouteDeps, rule: Rule, root = 'body'): Promise<void> {
   const details: ErrorDetail[] = [];
   const [triggerType, action] = await Promise.all([
     deps.store.triggerTypes.get(rule.trigger.type),
     deps.store.actions.get(rule.action.ref),
   ]);
   if (triggerType === null) {
-    details.push({ field: 'body.trigger.type', message: `no trigger type '${rule.trigger.type}' is registered` });
+    details.push({ field: `${root}.trigger.type`, message: `no trigger type '${rule.trigger.type}' is registered` });
   } else if (triggerType.parametersSchema !== undefined) {
     const params = rule.trigger.parameters ?? {};
-    collect(details, '', () => validateUser(triggerType.parametersSchema ?? {}, params, 'body.trigger.parameters', 'trigger parameters'));
+    collect(details, '', () => validateUser(triggerType.parametersSchema ?? {}, params, `${root}.trigger.parameters`, 'trigger parameters'));
   }
   if (action === null) {
-    details.push({ field: 'body.action.ref', message: `no action '${rule.action.ref}' is registered` });
+    details.push({ field: `${root}.action.ref`, message: `no action '${rule.action.ref}' is registered` });
   } else {
-    for (const d of actionParameterProblems(rule.action.parameters ?? {}, action)) details.push({ field: `body.${d.field}`, message: d.message });
+    for (const d of actionParameterProblems(rule.action.parameters ?? {}, action)) details.push({ field: `${root}.${d.field}`, message: d.message });
   }
-  collect(details, 'body', () => compileRule(rule));
+  collect(details, root, () => compileRule(rule));
   if (details.length > 0) {
     const first = details[0] as ErrorDetail;
     throw new ValidationError(`rule is invalid: ${first.field} ${first.message}`, details);

@@ -4,7 +4,7 @@
  * `start` loads the services only when it runs, so client commands start quickly.
  */
 import { resolve } from 'node:path';
-import { createProgram, runProgram, type CliContext, type CliSettings } from '@reflex/cli';
+import { createProgram, runProgram, type CliContext, type CliSettings, type GlobalOptions } from '@reflex/cli';
 import { CLIENT_ENV, configSchema, ENV } from '@reflex/runtime';
 
 type Program = ReturnType<typeof createProgram>;
@@ -26,7 +26,13 @@ export function cliSettings(env: Record<string, string | undefined>, cwd: string
   };
 }
 
-export function buildCli(ctx: CliContext): Program {
+/** REFLEX_PACKS_PATH (colon-separated, default ./packs), as absolute folders. */
+export function packsPathsOf(env: Record<string, string | undefined>, cwd: string): string[] {
+  const given = (env[ENV.packsPath] ?? '').split(':').filter((p) => p !== '');
+  return (given.length > 0 ? given : configSchema.properties.packsPaths.default).map((p) => resolve(cwd, p));
+}
+
+export function buildCli(ctx: CliContext, env: Record<string, string | undefined> = {}): Program {
   const program = createProgram(ctx);
   program
     .command('start')
@@ -36,6 +42,17 @@ export function buildCli(ctx: CliContext): Program {
     .action(async (services: string[]) => {
       const { startCommand } = await import('./main.ts');
       await startCommand(services);
+    });
+  // `pack test` runs the rules engine in this process, so it lives here with `start`, loaded only when it runs.
+  program.commands
+    .find((c) => c.name() === 'pack')
+    ?.command('test')
+    .description('run the cases in each pack’s tests/ folder through the real rules engine, offline (no action runs); every pack under REFLEX_PACKS_PATH unless named')
+    .argument('[paths...]', 'pack folders, or folders holding packs')
+    .exitOverride()
+    .action(async (paths: string[], _options: unknown, command: Program) => {
+      const { packTestCommand } = await import('./pack-test/command.ts');
+      await packTestCommand(ctx, paths, command.optsWithGlobals<GlobalOptions>(), packsPathsOf(env, ctx.settings.cwd));
     });
   return program;
 }
@@ -53,6 +70,6 @@ export async function runCli(argv: string[]): Promise<void> {
     settings: cliSettings(process.env, process.cwd()),
     exitCode: 0,
   };
-  const code = await runProgram(buildCli(ctx), ctx, argv);
+  const code = await runProgram(buildCli(ctx, process.env), ctx, argv);
   if (code !== 0) process.exitCode = code;
 }

@@ -6,16 +6,17 @@
 import type { Logger } from 'pino';
 import { startActionRunner } from '@reflex/action-runner';
 import { buildApi } from '@reflex/api';
+import { kvSealing, openKeyValue } from '@reflex/auth';
 import type { Bus } from '@reflex/bus';
-import { discoverPacks, registerPacks } from '@reflex/packs';
+import { discoverPacks, packConfigs, registerPacks } from '@reflex/packs';
 import type { ChatSink } from '@reflex/chat';
 import { loadChatConfig, startChatNotifier } from '@reflex/chat-notifier';
 import { startRulesEngine } from '@reflex/rules-engine';
 import { builtinRunners, DEFAULT_PATH } from '@reflex/runners';
-import { actionBaseEnv, ensureStreams, namesOf, openBus, openStore, type ReflexConfig, type ServiceHandle } from '@reflex/runtime';
+import { actionBaseEnv, ensureStreams, namesOf, notifyChange, openBus, openStore, type ReflexConfig, type ServiceHandle } from '@reflex/runtime';
 import { startSensors } from '@reflex/sensors';
-import { newId } from '@reflex/model';
-import type { Store } from '@reflex/store';
+import { newId, NotFoundError, type JsonObject } from '@reflex/model';
+import type { KeyEntry, Store } from '@reflex/store';
 import { loadSecretsKey, prepareAuth } from './auth-setup.ts';
 
 export const SERVICE_NAMES = ['api', 'sensors', 'rules-engine', 'action-runner', 'chat-notifier'] as const;
@@ -29,9 +30,10 @@ export interface Launched {
   stop(): Promise<void>;
 }
 
-async function registerPacksFromDisk(config: ReflexConfig, store: Store, logger: Logger): Promise<void> {
+async function registerPacksFromDisk(config: ReflexConfig, store: Store, logger: Logger, secretsKey: Uint8Array): Promise<void> {
   const loaded = await discoverPacks(config.packsPaths);
-  const results = await registerPacks(store, loaded);
+  // Packs with a config.schema.yaml take their values from <config dir>/<pack>.yaml (secrets sealed).
+  const results = await registerPacks(store, loaded, { config: { dir: config.configDir, sealing: kvSealing(secretsKey) } });
   for (const result of results) {
     if (result.ok) logger.info({ pack: result.pack }, 'pack registered');
     else logger.error({ pack: result.pack, errors: result.errors }, 'pack has errors; not registered');
@@ -87,8 +89,23 @@ export async function launch(
   try {
     await ensureStreams(bus, names);
     // Seals datastore and webhook secrets (API) and opens the datastore secrets templates read (rules engine).
-    const secretsKey = started.has('api') || started.has('rules-engine') ? loadSecretsKey(config, logger) : undefined;
-    if (started.has('api')) await registerPacksFromDisk(config, store, logger);
+    // The action runner and sensors open pack configuration secrets (ctx.config).
+    const secretsKey = (['api', 'rules-engine', 'action-runner', 'sensors'] as const).some((s) => started.has(s)) ? loadSecretsKey(config, logger) : undefined;
+    const configs = secretsKey === undefined ? undefined : packConfigs(store, kvSealing(secretsKey));
+    const packConfig = async (pack: string): Promise<JsonObject | undefined> => {
+      if (configs === undefined) return undefined;
+      try {
+        return await configs.get(pack);
+      } catch (err) {
+        if (err instanceof NotFoundError) return undefined; // unregistered meanwhile: no config
+        throw err;
+      }
+    };
+    if (started.has('api') && secretsKey !== undefined) await registerPacksFromDisk(config, store, logger, secretsKey);
+    if (started.has('api')) {
+      // Processes started before this one (sensors, rules engines) read the packs again now, not at their next periodic reload.
+      await notifyChange(bus, names, { topic: 'packs', op: 'register' }).catch((err: unknown) => logger.warn({ err }, 'could not announce the packs registered at start'));
+    }
     if (started.has('action-runner')) {
       handles.push(
         await startActionRunner({
@@ -100,6 +117,7 @@ export async function launch(
           defaultTimeoutMs: config.actionTimeoutSeconds * 1000,
           resultMaxBytes: config.resultMaxBytes,
           runners: builtinRunners({ baseEnv: { PATH: DEFAULT_PATH, ...actionBaseEnv(config, env) } }),
+          packConfig,
         }),
       );
     }
@@ -123,7 +141,21 @@ export async function launch(
     if (started.has('rules-engine')) {
       handles.push(await startRulesEngine({ bus, store, names, logger, ackWaitMs: config.ackWaitSeconds * 1000, ...(secretsKey === undefined ? {} : { secretsKey }) }));
     }
-    if (started.has('sensors')) handles.push(await startSensors({ bus, store, names, logger }));
+    if (started.has('sensors')) {
+      handles.push(
+        await startSensors({
+          bus,
+          store,
+          names,
+          logger,
+          leaseTtlMs: config.sensorLeaseSeconds * 1000,
+          // Sensor processes get what action processes get, never the service's own environment.
+          sensorEnv: { PATH: DEFAULT_PATH, ...actionBaseEnv(config, env) },
+          packConfig,
+          ...(secretsKey === undefined ? {} : { openSecret: (entry: KeyEntry) => openKeyValue(secretsKey, entry.scope, entry.name, entry.value) }),
+        }),
+      );
+    }
     let url: string | undefined;
     if (started.has('api')) {
       const app = await buildApi({
@@ -132,6 +164,7 @@ export async function launch(
         names,
         logger,
         packsPaths: config.packsPaths,
+        configDir: config.configDir,
         bodyLimitBytes: config.bodyLimitBytes,
         auth: await prepareAuth(config, store, logger, secretsKey),
         limits: {

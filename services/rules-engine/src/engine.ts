@@ -47,7 +47,12 @@ export interface RulesEngineDeps {
   schedulerLeaseMs?: number;
 }
 
-export async function startRulesEngine(deps: RulesEngineDeps): Promise<ServiceHandle> {
+export interface RulesEngineHandle extends ServiceHandle {
+  /** Fires what is due at the engine's clock (`now`) and resolves once it is recorded: for callers that drive the clock. */
+  runDue(): Promise<void>;
+}
+
+export async function startRulesEngine(deps: RulesEngineDeps): Promise<RulesEngineHandle> {
   const logger = deps.logger.child({ service: 'rules-engine' });
   const cache = new RuleCache(deps.store, logger);
   const records = new RecordBatcher(deps.store, { maxBatch: deps.maxRecordBatch ?? 256 });
@@ -154,6 +159,7 @@ export async function startRulesEngine(deps: RulesEngineDeps): Promise<ServiceHa
 
   return {
     name: 'rules-engine',
+    runDue: () => scheduler.runDue(),
     stop: async () => {
       clearInterval(reload);
       for (const s of subscriptions) s.unsubscribe();

@@ -1,2 +1,2 @@
-export { startRulesEngine, type RulesEngineDeps } from './engine.ts';
+export { startRulesEngine, type RulesEngineDeps, type RulesEngineHandle } from './engine.ts';
 export { enforce, type Firing } from './enforce.ts';

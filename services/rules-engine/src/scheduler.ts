@@ -92,6 +92,16 @@ export class WindowScheduler {
     this.#timer.unref();
   }
 
+  /**
+   * Runs a pass now (after the pass in progress, if any) and resolves once no pass is running:
+   * whatever was due at the clock's time is then fired and recorded. For callers that drive the
+   * clock themselves (`reflex pack test`); serialized with the timer's and the poll's passes.
+   */
+  async runDue(): Promise<void> {
+    this.#kick();
+    while (this.#running !== undefined) await this.#running;
+  }
+
   /** One pass over everything due now; returns how many firings it handled (tests call it with their own clock). */
   async tick(): Promise<number> {
     let fired = 0;

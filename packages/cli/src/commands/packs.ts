@@ -1,8 +1,10 @@
-/** `reflex pack list|get|register|validate|init`. Validate and init work on local folders, no API needed. */
+/** `reflex pack list|get|register|delete|config|validate|init`. Validate and init work on local folders, no API needed. */
 import { chmod, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { PackFileError, PackRegistration } from '@reflex/api-client';
+import type { PackConfigView, PackFileError, PackRegistration } from '@reflex/api-client';
+import type { JsonObject } from '@reflex/model';
+import { isObject, parseAssignments, readDocument } from '../args.ts';
 import type { CliContext } from '../context.ts';
 import { shortTime, UsageError } from '../output.ts';
 import { scaffoldPack } from '../scaffold.ts';
@@ -27,7 +29,7 @@ interface Validated {
   pack: string | null;
   version: string | null;
   ok: boolean;
-  counts: { triggerTypes: number; actions: number; rules: number };
+  counts: { triggerTypes: number; actions: number; rules: number; sensors: number };
   errors: PackFileError[];
 }
 
@@ -41,7 +43,7 @@ async function exists(path: string): Promise<boolean> {
 }
 
 export function packCommands(program: Command, ctx: CliContext): void {
-  const pack = program.command('pack').description('packs: list, register, validate and scaffold them');
+  const pack = program.command('pack').description('packs: list, register, validate, scaffold and test them');
 
   pack
     .command('list')
@@ -103,6 +105,53 @@ export function packCommands(program: Command, ctx: CliContext): void {
     );
 
   pack
+    .command('delete')
+    .alias('unregister')
+    .description('unregister a pack: its trigger types, actions, pack rules and configuration values (refused while other packs depend on it; the folder stays on disk)')
+    .argument('<name>')
+    .action(
+      act(ctx, async (s: Session, name: string) => {
+        const result = await s.client.packs.delete(name);
+        if (s.json) return s.out.data(result);
+        const { triggerTypes, actions, rules } = result.removed;
+        s.out.line(`${name} unregistered: ${plural(triggerTypes, 'trigger type')}, ${plural(actions, 'action')}, ${plural(rules, 'rule')} removed`);
+      }),
+    );
+
+  pack
+    .command('config')
+    .description('a pack’s configuration values (secrets as ********); --set or --file changes them')
+    .argument('<name>')
+    .option('--set <name=value...>', 'set these properties, keeping the others: JSON when it parses, else text (text for string properties)')
+    .option('--file <file>', 'replace every value with those of a YAML or JSON file (--set then applies on top)')
+    .action(
+      act(ctx, async (s: Session, name: string, opts: { set?: string[]; file?: string }) => {
+        let view: PackConfigView;
+        if (opts.set === undefined && opts.file === undefined) {
+          view = await s.client.packs.config(name);
+        } else {
+          let values: JsonObject;
+          if (opts.file !== undefined) {
+            const document = await readDocument(opts.file, s.ctx.settings.cwd);
+            if (!isObject(document)) throw new UsageError(`${opts.file} must hold a mapping of property name to value`);
+            values = document as JsonObject;
+          } else {
+            // Secrets come back as ********, which the API reads as "keep the stored value".
+            values = (await s.client.packs.config(name)).values;
+          }
+          if (opts.set !== undefined) {
+            const { configSchema } = await s.client.packs.get(name);
+            values = { ...values, ...parseAssignments(opts.set, 'property', configSchema) };
+          }
+          view = await s.client.packs.setConfig(name, values);
+        }
+        if (s.json) return s.out.data(view);
+        if (Object.keys(view.values).length === 0) s.out.note(`${name} has no configuration values`, 'dim');
+        else s.out.yaml(view.values);
+      }),
+    );
+
+  pack
     .command('validate')
     .description('check pack folders on this machine (a pack, or a folder of packs): every error, with file:line and field')
     .argument('[paths...]', 'pack folders, or folders holding packs', ['.'])
@@ -118,7 +167,7 @@ export function packCommands(program: Command, ctx: CliContext): void {
           pack: p.manifest?.name ?? null,
           version: p.manifest?.version ?? null,
           ok: p.errors.length === 0,
-          counts: { triggerTypes: p.triggerTypes.length, actions: p.actions.length, rules: p.rules.length },
+          counts: { triggerTypes: p.triggerTypes.length, actions: p.actions.length, rules: p.rules.length, sensors: p.sensors.length },
           errors: p.errors,
         }));
         if (results.some((r) => !r.ok)) s.ctx.exitCode = 1;
@@ -126,8 +175,9 @@ export function packCommands(program: Command, ctx: CliContext): void {
         for (const r of results) {
           const name = r.pack ?? relative(s.ctx.settings.cwd, r.dir);
           if (r.ok) {
-            const { triggerTypes, actions, rules } = r.counts;
-            s.out.line(`${s.out.paint('✓', 'green')} ${name} ${r.version ?? ''}: ${plural(triggerTypes, 'trigger type')}, ${plural(actions, 'action')}, ${plural(rules, 'rule')}`);
+            const { triggerTypes, actions, rules, sensors } = r.counts;
+            const sensorCount = sensors === 0 ? '' : `, ${plural(sensors, 'sensor')}`;
+            s.out.line(`${s.out.paint('✓', 'green')} ${name} ${r.version ?? ''}: ${plural(triggerTypes, 'trigger type')}, ${plural(actions, 'action')}, ${plural(rules, 'rule')}${sensorCount}`);
           } else {
             s.out.line(`${s.out.paint('✗', 'red')} ${name}: ${plural(r.errors.length, 'error')}`);
             printErrors(s, r.errors);
@@ -139,7 +189,7 @@ export function packCommands(program: Command, ctx: CliContext): void {
 
   pack
     .command('init')
-    .description('scaffold a pack that passes validation: pack.yaml, an action, a rule, a sample event and a README')
+    .description('scaffold a pack that passes validation and its tests: pack.yaml, an action, a rule, test cases, a sample event and a README')
     .argument('<name>', 'the pack name (lower-case letters, digits, _ and -)')
     .option('--dir <folder>', 'where to create it (default: ./<name>)')
     .option('--description <text>', 'the pack’s description')
@@ -159,7 +209,7 @@ export function packCommands(program: Command, ctx: CliContext): void {
         s.out.line(`created pack ${s.out.paint(name, 'bold')} in ${shown}/`);
         for (const f of files) s.out.line(`  ${f.path}`);
         s.out.line();
-        s.out.line(`next: reflex pack validate ${shown}   (then see ${shown}/README.md)`);
+        s.out.line(`next: reflex pack validate ${shown} && reflex pack test ${shown}   (then see ${shown}/README.md)`);
       }),
     );
 }

@@ -1,14 +1,15 @@
-/** `reflex rule list|get|enable|disable|apply|delete|test`. */
+/** `reflex rule list|get|enable|disable|apply|delete|test|backtest`. */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ApiError, type ReflexClient } from '@reflex/api-client';
-import { kvScopeOfPack, type Action, type JsonObject, type KvContext, type ReflexEvent, type Rule, type RuleInput } from '@reflex/model';
+import { kvScopeOfPack, type Action, type JsonObject, type KvContext, type ReflexEvent, type Rule } from '@reflex/model';
 import { compileRule } from '@reflex/rules';
 import { readDocument } from '../args.ts';
 import type { CliContext } from '../context.ts';
 import { cell, UsageError } from '../output.ts';
-import { draftRule, testEvent, testRule, type RuleTestReport } from '../rule-test.ts';
+import { draftRule, ruleInputOf, testEvent, testRule, type RuleTestReport } from '../rule-test.ts';
+import { ruleBacktestCommand } from './rule-backtest.ts';
 import { act, type Session } from '../session.ts';
 
 const looksLikeFile = (arg: string): boolean => /\.(ya?ml|json)$/i.test(arg) || arg.includes('/');
@@ -130,17 +131,7 @@ export function ruleCommands(program: Command, ctx: CliContext): void {
     .action(
       act(ctx, async (s: Session, file: string, opts: { pack?: string }) => {
         const draft = draftRule(await readDocument(file, s.ctx.settings.cwd), opts.pack);
-        const input: RuleInput = {
-          pack: draft.pack,
-          name: draft.name,
-          enabled: draft.enabled,
-          trigger: draft.trigger,
-          action: draft.action,
-          ...(draft.description === undefined ? {} : { description: draft.description }),
-          ...(draft.criteria === undefined ? {} : { criteria: draft.criteria }),
-          ...(draft.throttle === undefined ? {} : { throttle: draft.throttle }),
-          ...(draft.group === undefined ? {} : { group: draft.group }),
-        };
+        const input = ruleInputOf(draft);
         const saved = await s.client.rules.put(draft.ref, input);
         if (s.json) return s.out.data(saved);
         s.out.line(`${saved.ref} ${saved.createdAt === saved.updatedAt ? 'created' : 'replaced'}`);
@@ -183,4 +174,6 @@ export function ruleCommands(program: Command, ctx: CliContext): void {
         printReport(s, report);
       }),
     );
+
+  ruleBacktestCommand(rule, ctx);
 }
