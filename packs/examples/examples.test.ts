@@ -1,6 +1,7 @@
-import { validateUser, type JsonObject } from '@reflex/model';
+import { executionRequestOf, newExecution, validateUser, type JsonObject } from '@reflex/model';
 import { loadPack } from '@reflex/packs';
 import { ActionFailedError, builtinRunners, type OutputStream } from '@reflex/runners';
+import { concurrencyKey } from '@reflex/worker';
 import { describe, expect, it } from 'vitest';
 
 describe('the examples pack', () => {
@@ -11,6 +12,21 @@ describe('the examples pack', () => {
       ['examples.disk_usage', 'local-shell-script', 'actions/disk_usage.sh'],
       ['examples.format_alert', 'nodejs', 'actions/format_alert.ts'],
     ]);
+    expect(pack.policies.map((p) => [p.ref, p.policyType])).toEqual([['examples.disk_usage_one_per_path', 'action.concurrency.attr']]);
+    expect(pack.aliases.map((a) => [a.ref, a.actionRef, a.formats.length])).toEqual([['examples.format_alert', 'examples.format_alert', 2]]);
+  });
+
+  it('sets its policy file on disk_usage: one check per path at a time, as the worker reads it', async () => {
+    const pack = await loadPack(import.meta.dirname);
+    const action = pack.actions.find((a) => a.ref === 'examples.disk_usage');
+    if (action === undefined) throw new Error('no examples.disk_usage');
+    expect(action.policies).toEqual({ concurrency: { limit: 1, by: 'path' } });
+    const slot = (path: string) => {
+      const execution = newExecution({ id: path, action, parameters: { path }, traceId: 't', now: new Date(0).toISOString() });
+      return concurrencyKey(executionRequestOf(execution, action));
+    };
+    expect(slot('/var')).toBe(slot('/var'));
+    expect(slot('/var')).not.toBe(slot('/home'));
   });
 
   it('runs each action as Reflex would: loaded, parameters defaulted and checked, then run', async () => {

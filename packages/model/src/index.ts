@@ -6,6 +6,7 @@ export * from './trigger-type.ts';
 export * from './event.ts';
 export * from './rule.ts';
 export * from './action.ts';
+export * from './action-alias.ts';
 export * from './execution.ts';
 export * from './enforcement.ts';
 export * from './pack.ts';

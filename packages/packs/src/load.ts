@@ -11,6 +11,7 @@ import {
   validateModel,
   ValidationError,
   type Action,
+  type ActionAlias,
   type ErrorDetail,
   type JsonSchema,
   type PackManifest,
@@ -20,13 +21,16 @@ import {
   type TriggerType,
 } from '@reflex/model';
 import { compileRule } from '@reflex/rules';
+import { duplicateFormatErrors, loadAlias, type FormatClaims } from './aliases.ts';
 import { resolveEntryPoint } from './entry-point.ts';
 import { manifestVersionErrors } from './dependencies.ts';
+import { ownershipErrors } from './item-file.ts';
 import { isPlainObject, jsonSchemaDetails } from './json-schema.ts';
 import { parametersToSchema } from './parameters.ts';
+import { applyPolicies, loadPolicy } from './policies.ts';
 import { ruleReferenceErrors, type Catalog } from './references.ts';
 import { loadSensor } from './sensors.ts';
-import type { ItemSource, LoadedPack, PackFileError } from './types.ts';
+import type { ItemSource, LoadedPack, PackFileError, PackPolicy } from './types.ts';
 import { fileError, readYamlFile } from './yaml-source.ts';
 
 const packNameRe = new RegExp(PACK_NAME_PATTERN);
@@ -140,19 +144,6 @@ function detailErrors(details: ErrorDetail[], source: ItemSource): PackFileError
   return details.map((d) => fileError(source, d.field, d.message));
 }
 
-/** `pack` and `ref` may be stated in an item file; when they are, they must agree with the pack. */
-function ownershipErrors(value: Record<string, unknown>, source: ItemSource, pack: string): PackFileError[] {
-  const errors: PackFileError[] = [];
-  if (value['pack'] !== undefined && value['pack'] !== pack) {
-    errors.push(fileError(source, 'pack', `is '${String(value['pack'])}' but the file is in pack '${pack}'`));
-  }
-  const name = value['name'];
-  if (value['ref'] !== undefined && typeof name === 'string' && value['ref'] !== makeRef(pack, name)) {
-    errors.push(fileError(source, 'ref', `is '${String(value['ref'])}' but must be '${makeRef(pack, name)}'`));
-  }
-  return errors;
-}
-
 interface PackFile {
   abs: string;
   rel: string;
@@ -238,8 +229,9 @@ function claim<T>(reg: Registry<T>, kind: string, value: Record<string, unknown>
 
 /**
  * Reads and checks one pack folder: `pack.yaml`, `config.schema.yaml`, `triggers/`, `actions/`,
- * `rules/`, `sensors/`. Never throws for what is in the files: every problem, in every file, is in `errors`
- * with its file, line and field. Rule references to other packs are checked at registration.
+ * `policies/`, `rules/`, `sensors/`, `aliases/`. Enabled policies are set on their actions. Never
+ * throws for what is in the files: every problem, in every file, is in `errors` with its file, line
+ * and field. Rule (and alias, sensor) references to other packs are checked at registration.
  */
 export async function loadPack(dir: string): Promise<LoadedPack> {
   const reader = new PackReader(path.resolve(dir));
@@ -316,6 +308,23 @@ export async function loadPack(dir: string): Promise<LoadedPack> {
   };
   const own: Catalog = { triggerType: (ref) => lookup(triggers, ref), action: (ref) => lookup(actions, ref) };
 
+  // Policies on this pack's actions: each enabled one is set on its action, as if its file said it.
+  const policies = registry<PackPolicy>();
+  for (const file of await reader.list('policies')) {
+    const { value, source } = await reader.read(file);
+    if (value === undefined) continue;
+    const found = loadPolicy(value, source, packName, own.action);
+    const duplicate = claim(policies, 'policy', value, source);
+    if (duplicate !== undefined) found.errors.push(duplicate);
+    errors.push(...found.errors);
+    if (found.errors.length === 0 && found.item !== undefined) {
+      policies.items.push(found.item);
+      policies.sources.push(source);
+    }
+  }
+  const applied = applyPolicies(actions.items, actions.sources, policies.items, policies.sources);
+  errors.push(...applied.errors);
+
   const rules = registry<RuleInput>();
   for (const file of await reader.list('rules')) {
     const { value, source } = await reader.read(file);
@@ -344,6 +353,23 @@ export async function loadPack(dir: string): Promise<LoadedPack> {
     }
   }
 
+  // Aliases: chat commands for actions of this pack (checked here) or of others (at registration).
+  const aliases = registry<ActionAlias>();
+  const formats: FormatClaims = new Map();
+  for (const file of await reader.list('aliases')) {
+    const { value, source } = await reader.read(file);
+    if (value === undefined) continue;
+    const found = loadAlias(value, source, packName, manifest, own.action);
+    const duplicate = claim(aliases, 'alias', value, source);
+    if (duplicate !== undefined) found.errors.push(duplicate);
+    if (found.alias !== undefined) found.errors.push(...duplicateFormatErrors(formats, found.alias, source));
+    errors.push(...found.errors);
+    if (found.errors.length === 0 && found.alias !== undefined) {
+      aliases.items.push(found.alias);
+      aliases.sources.push(source);
+    }
+  }
+
   return {
     dir: reader.dir,
     manifest,
@@ -351,8 +377,18 @@ export async function loadPack(dir: string): Promise<LoadedPack> {
     actions: actions.items,
     rules: rules.items,
     sensors: sensors.items,
+    policies: applied.policies,
+    aliases: aliases.items,
     errors,
-    sources: { manifest: manifestSource, triggerTypes: triggers.sources, actions: actions.sources, rules: rules.sources, sensors: sensors.sources },
+    sources: {
+      manifest: manifestSource,
+      triggerTypes: triggers.sources,
+      actions: actions.sources,
+      rules: rules.sources,
+      sensors: sensors.sources,
+      policies: applied.sources,
+      aliases: aliases.sources,
+    },
     ...(configSchema === undefined ? {} : { configSchema }),
   };
 }

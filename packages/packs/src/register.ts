@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { makeRef, NotFoundError, ValidationError, type Action, type JsonObject, type Pack, type Rule, type TriggerType } from '@reflex/model';
 import type { Store } from '@reflex/store';
+import { aliasActionErrors } from './aliases.ts';
 import { cycleText, dependencyCycles, dependencyErrors, dependencyOrder, REFLEX_VERSION, type AvailablePack } from './dependencies.ts';
 import { markDuplicateNames } from './discover.ts';
 import { loadPackConfigFile, PACK_CONFIG_SCOPE, writePackConfig, type ConfigSealing } from './pack-config.ts';
@@ -84,6 +85,10 @@ function crossPackErrors(candidate: Candidate, catalog: Catalog, available: Read
   loaded.sensors.forEach((sensor, i) => {
     const source = loaded.sources.sensors[i];
     if (source !== undefined) errors.push(...sensorReferenceErrors(sensor, source, catalog.triggerType));
+  });
+  loaded.aliases.forEach((alias, i) => {
+    const source = loaded.sources.aliases[i];
+    if (source !== undefined) errors.push(...aliasActionErrors(alias, source, catalog.action));
   });
   return errors;
 }

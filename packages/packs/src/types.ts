@@ -1,4 +1,4 @@
-import type { Action, JsonSchema, PackManifest, RuleInput, SensorDefinition, TriggerType } from '@reflex/model';
+import type { Action, ActionAlias, ActionPolicies, JsonSchema, PackManifest, RuleInput, SensorDefinition, TriggerType } from '@reflex/model';
 
 /**
  * One problem in a pack, pinned to where an author can fix it.
@@ -46,13 +46,44 @@ export interface LoadedPack {
   rules: RuleInput[];
   /** `sensors/*.yaml`: not stored; the sensors service reads them from registered packs' folders. */
   sensors: SensorDefinition[];
+  /** `policies/*.yaml`, enabled or not. Not stored: the enabled ones are already in their action's `policies`. */
+  policies: PackPolicy[];
+  /** `aliases/*.yaml`: chat commands for actions. Checked only, not stored: nothing runs them yet. */
+  aliases: ActionAlias[];
   /** `config.schema.yaml` as a JSON Schema of an object (the StackStorm form converted), when the pack has a valid one. */
   configSchema?: JsonSchema;
   /** Every problem found; the pack is registrable only when this is empty. */
   errors: PackFileError[];
   /** Where things came from: `manifest` is null when there is no readable pack.yaml; the others
    * have the same order and length as the arrays above. */
-  sources: { manifest: ItemSource | null; triggerTypes: ItemSource[]; actions: ItemSource[]; rules: ItemSource[]; sensors: ItemSource[] };
+  sources: {
+    manifest: ItemSource | null;
+    triggerTypes: ItemSource[];
+    actions: ItemSource[];
+    rules: ItemSource[];
+    sensors: ItemSource[];
+    policies: ItemSource[];
+    aliases: ItemSource[];
+  };
+}
+
+/** StackStorm's policy types that Reflex maps onto an action's policies. */
+export type PolicyType = 'action.concurrency' | 'action.concurrency.attr' | 'action.retry' | 'action.timeout';
+
+/** A policy file (`policies/<name>.yaml`) on one of the pack's actions. */
+export interface PackPolicy {
+  /** `pack.name`. */
+  ref: string;
+  pack: string;
+  name: string;
+  description?: string;
+  /** A disabled policy is checked and left off its action. */
+  enabled: boolean;
+  /** The action it applies to, always of the same pack. */
+  resourceRef: string;
+  policyType: PolicyType;
+  /** What it sets on the action: one of `concurrency`, `retry`, `timeout`. */
+  policies: ActionPolicies;
 }
 
 export interface RegisterResult {

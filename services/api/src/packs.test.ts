@@ -80,6 +80,21 @@ describe('packs API', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('GET shows a pack\'s contents, with the sensors, policy files and aliases read from its folder', async () => {
+    const examples = await call('GET', '/v1/packs/examples', { key: viewer });
+    expect(examples.status).toBe(200);
+    expect(examples.body).toMatchObject({
+      name: 'examples',
+      actions: expect.arrayContaining([expect.objectContaining({ ref: 'examples.disk_usage' })]),
+      rules: [expect.objectContaining({ ref: 'examples.format_metric_alert' })],
+      sensors: [],
+      policies: [expect.objectContaining({ resourceRef: 'examples.disk_usage' })],
+      aliases: [expect.objectContaining({ actionRef: 'examples.format_alert' })],
+    });
+    const linux = await call('GET', '/v1/packs/linux', { key: viewer });
+    expect(linux.body).toMatchObject({ sensors: [expect.objectContaining({ ref: 'linux.host_metrics', triggerTypes: ['linux.disk_usage', 'linux.load'] })] });
+  });
+
   it('registers a pack with its site configuration: the secret sealed at rest, masked in GET', async () => {
     const registered = await call('POST', '/v1/packs/register', { body: { packs: ['monitoring', 'leaf'] } });
     expect(registered.status).toBe(200);

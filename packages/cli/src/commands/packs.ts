@@ -29,7 +29,7 @@ interface Validated {
   pack: string | null;
   version: string | null;
   ok: boolean;
-  counts: { triggerTypes: number; actions: number; rules: number; sensors: number };
+  counts: { triggerTypes: number; actions: number; rules: number; sensors: number; policies: number; aliases: number };
   errors: PackFileError[];
 }
 
@@ -167,7 +167,14 @@ export function packCommands(program: Command, ctx: CliContext): void {
           pack: p.manifest?.name ?? null,
           version: p.manifest?.version ?? null,
           ok: p.errors.length === 0,
-          counts: { triggerTypes: p.triggerTypes.length, actions: p.actions.length, rules: p.rules.length, sensors: p.sensors.length },
+          counts: {
+            triggerTypes: p.triggerTypes.length,
+            actions: p.actions.length,
+            rules: p.rules.length,
+            sensors: p.sensors.length,
+            policies: p.policies.length,
+            aliases: p.aliases.length,
+          },
           errors: p.errors,
         }));
         if (results.some((r) => !r.ok)) s.ctx.exitCode = 1;
@@ -175,9 +182,11 @@ export function packCommands(program: Command, ctx: CliContext): void {
         for (const r of results) {
           const name = r.pack ?? relative(s.ctx.settings.cwd, r.dir);
           if (r.ok) {
-            const { triggerTypes, actions, rules, sensors } = r.counts;
-            const sensorCount = sensors === 0 ? '' : `, ${plural(sensors, 'sensor')}`;
-            s.out.line(`${s.out.paint('✓', 'green')} ${name} ${r.version ?? ''}: ${plural(triggerTypes, 'trigger type')}, ${plural(actions, 'action')}, ${plural(rules, 'rule')}${sensorCount}`);
+            const { triggerTypes, actions, rules, sensors, policies, aliases } = r.counts;
+            // Sensors, policies and aliases are named only when the pack has some.
+            const optional = [plural(sensors, 'sensor'), plural(policies, 'policy', 'policies'), plural(aliases, 'alias', 'aliases')].filter((text) => !text.startsWith('0 '));
+            const counts = [plural(triggerTypes, 'trigger type'), plural(actions, 'action'), plural(rules, 'rule'), ...optional].join(', ');
+            s.out.line(`${s.out.paint('✓', 'green')} ${name} ${r.version ?? ''}: ${counts}`);
           } else {
             s.out.line(`${s.out.paint('✗', 'red')} ${name}: ${plural(r.errors.length, 'error')}`);
             printErrors(s, r.errors);

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { kvSealing } from '@reflex/auth';
 import { ConflictError, NotFoundError, PACK_NAME_PATTERN, type JsonObject } from '@reflex/model';
-import { dependentsOf, discoverPacks, packConfigs, registerPacks, unregisterPack } from '@reflex/packs';
+import { dependentsOf, discoverPacks, loadPack, packConfigs, registerPacks, unregisterPack } from '@reflex/packs';
 import { notifyChange } from '@reflex/runtime';
 import { noteAudit } from '../auth/route-config.ts';
 import type { RouteDeps } from '../deps.ts';
@@ -38,12 +38,23 @@ export const packRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
       const { name } = request.params;
       const pack = await deps.store.packs.get(name);
       if (pack === null) throw new NotFoundError('pack', name);
-      const [triggerTypes, actions, rules] = await Promise.all([
+      const [triggerTypes, actions, rules, disk] = await Promise.all([
         deps.store.triggerTypes.list({ pack: name }),
         deps.store.actions.list({ pack: name }),
         deps.store.rules.list({ pack: name }),
+        // Sensors, policy files and aliases are not stored: they are read from the pack's folder as it is now.
+        loadPack(pack.path),
       ]);
-      return { ...pack, triggerTypes, actions, rules };
+      const own = disk.manifest?.name === name;
+      return {
+        ...pack,
+        triggerTypes,
+        actions,
+        rules,
+        sensors: own ? disk.sensors : [],
+        policies: own ? disk.policies : [],
+        aliases: own ? disk.aliases : [],
+      };
     },
   );
 
