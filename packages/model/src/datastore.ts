@@ -29,6 +29,16 @@ export function kvScopeOfPack(pack: string): string {
   return `pack:${pack}`;
 }
 
+/**
+ * What pack code asks of its own pack's datastore scope (`pack:<pack>`) through `ctx.kv`: a sensor
+ * through the sensors service, a `nodejs` action through its runner. The service that holds the
+ * store checks and carries it out (`packKv` of @reflex/runtime).
+ */
+export type PackKvRequest =
+  | { op: 'get'; name: string }
+  | { op: 'put'; name: string; value: JsonValue; ttlSeconds?: number }
+  | { op: 'delete'; name: string };
+
 /** Reads a user scope; throws ValidationError naming `field` for anything else (internal scopes included). */
 export function parseKvScope(scope: string, field = 'scope'): KvScope {
   if (!scopeRe.test(scope)) {

@@ -1,7 +1,8 @@
 /**
  * The process a `nodejs` action runs in, forked by the runner (see node.ts). It waits for one
  * `run` message, imports the action module, calls its default export, sends back one `result`
- * or `error` message and exits. Whatever the action does — throw late, call process.exit, crash —
+ * or `error` message and exits. `ctx.kv` calls go to the runner as `kv` messages and wait for the
+ * `kv-reply` of the same id. Whatever the action does — throw late, call process.exit, crash —
  * happens in here, not in the runner. Imports nothing but Node built-ins at run time (the type
  * imports are erased), so it starts fast and does not depend on where Reflex is installed.
  */
@@ -9,7 +10,7 @@ import { registerHooks } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { format, inspect } from 'node:util';
 import type { JsonValue } from '@reflex/model';
-import type { ActionContext, ActionErrorInfo, ActionLogger, ChildMessage, ParentMessage } from './node-protocol.ts';
+import type { ActionContext, ActionErrorInfo, ActionKv, ActionLogger, ChildMessage, KvMessage, ParentMessage } from './node-protocol.ts';
 
 // Pack code imports `@reflex/sdk` wherever the pack lives (a folder outside this installation has no
 // node_modules): the name resolves to this installation's SDK. (The sensors' host does the same.)
@@ -22,6 +23,8 @@ try {
 
 const controller = new AbortController();
 let reported = false;
+let nextKvId = 1;
+const pendingKv = new Map<number, { resolve: (value: JsonValue) => void; reject: (err: Error) => void }>();
 
 function send(message: ChildMessage): Promise<void> {
   return new Promise((resolve) => {
@@ -76,6 +79,37 @@ function logger(): ActionLogger {
   };
 }
 
+/** Only JSON crosses to the runner: a value that is not JSON is an error here, in the action. */
+function json(value: unknown, what: string): JsonValue {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (err) {
+    throw new TypeError(`${what} is not JSON: ${(err as Error).message}`);
+  }
+  if (text === undefined) throw new TypeError(`${what} is not JSON`);
+  return JSON.parse(text) as JsonValue;
+}
+
+function kvCall(request: KvMessage): Promise<JsonValue> {
+  if (typeof request.name !== 'string') return Promise.reject(new TypeError(`a datastore key name must be a string, not ${typeof request.name}`));
+  return new Promise((resolve, reject) => {
+    pendingKv.set(request.id, { resolve, reject });
+    void send(request);
+  });
+}
+
+function kv(): ActionKv {
+  return {
+    get: async (name) => await kvCall({ type: 'kv', id: nextKvId++, op: 'get', name }),
+    put: async (name, value, options) => {
+      const ttl = options?.ttlSeconds;
+      await kvCall({ type: 'kv', id: nextKvId++, op: 'put', name, value: json(value, `the value of '${name}'`), ...(ttl === undefined ? {} : { ttlSeconds: ttl }) });
+    },
+    delete: async (name) => (await kvCall({ type: 'kv', id: nextKvId++, op: 'delete', name })) === true,
+  };
+}
+
 async function run(message: Extract<ParentMessage, { type: 'run' }>): Promise<void> {
   let action: unknown;
   try {
@@ -94,6 +128,7 @@ async function run(message: Extract<ParentMessage, { type: 'run' }>): Promise<vo
     logger: logger(),
     config: message.config,
     signal: controller.signal,
+    kv: kv(),
     ...message.context,
   };
   let value: unknown;
@@ -117,7 +152,13 @@ async function run(message: Extract<ParentMessage, { type: 'run' }>): Promise<vo
 
 process.on('message', (message: ParentMessage) => {
   if (message.type === 'run') void run(message);
-  else if (message.type === 'abort' && !controller.signal.aborted) {
+  else if (message.type === 'kv-reply') {
+    const waiting = pendingKv.get(message.id);
+    if (waiting === undefined) return;
+    pendingKv.delete(message.id);
+    if (message.ok) waiting.resolve(message.value);
+    else waiting.reject(Object.assign(new Error(message.error.message), { name: message.error.name, code: message.error.code }));
+  } else if (message.type === 'abort' && !controller.signal.aborted) {
     const reason = message.reason === 'timeout' ? new DOMException('the execution timed out', 'TimeoutError') : new DOMException('the execution was canceled', 'AbortError');
     controller.abort(reason);
   }

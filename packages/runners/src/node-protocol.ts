@@ -3,7 +3,7 @@
  * pack's action module) and the messages between the `nodejs` runner and the child process
  * that hosts the action. Types only: the child imports nothing of Reflex at run time.
  */
-import type { JsonObject, JsonValue } from '@reflex/model';
+import type { JsonObject, JsonValue, PackKvRequest } from '@reflex/model';
 
 /** pino-shaped: `info('text')`, `info({ host }, 'text')`, `error(err, 'text')`. Lines become the execution's output. */
 export interface ActionLogger {
@@ -11,6 +11,20 @@ export interface ActionLogger {
   info(objOrMsg: unknown, ...args: unknown[]): void;
   warn(objOrMsg: unknown, ...args: unknown[]): void;
   error(objOrMsg: unknown, ...args: unknown[]): void;
+}
+
+/**
+ * The datastore scope of the action's pack (`pack:<pack>`, what rules read as `kv.pack.<name>`).
+ * Each call asks the runner; a failure rejects with an Error carrying the failure's `code`
+ * (`KV_UNAVAILABLE` when the runner has no datastore, `SECRET_UNREADABLE`, `VALIDATION_FAILED`, ...).
+ */
+export interface ActionKv {
+  /** The value, or null when absent or expired. A secret comes opened when the action runner holds the secrets key. */
+  get(name: string): Promise<JsonValue | null>;
+  /** Creates or replaces; announced, so rules engines read the new value on their next event. */
+  put(name: string, value: JsonValue, options?: { ttlSeconds?: number }): Promise<void>;
+  /** Whether there was a value. */
+  delete(name: string): Promise<boolean>;
 }
 
 export interface ActionContext<Config extends JsonObject = JsonObject> {
@@ -27,6 +41,8 @@ export interface ActionContext<Config extends JsonObject = JsonObject> {
   /** Absolute directory of the pack (also the process's working directory). */
   packDir: string;
   traceId: string;
+  /** The pack's datastore scope. */
+  kv: ActionKv;
 }
 
 /**
@@ -46,6 +62,13 @@ export interface ActionErrorInfo {
   retryAfterMs?: number;
 }
 
+/** A failed datastore request, as it crosses to the child. */
+export interface KvErrorInfo {
+  name: string;
+  code: string;
+  message: string;
+}
+
 export type ParentMessage =
   | {
       type: 'run';
@@ -54,9 +77,16 @@ export type ParentMessage =
       config: JsonObject;
       context: { executionId: string; action: string; pack: string; packDir: string; traceId: string };
     }
-  | { type: 'abort'; reason: 'timeout' | 'canceled' };
+  | { type: 'abort'; reason: 'timeout' | 'canceled' }
+  /** The answer to the child's `kv` request of the same id. */
+  | { type: 'kv-reply'; id: number; ok: true; value: JsonValue }
+  | { type: 'kv-reply'; id: number; ok: false; error: KvErrorInfo };
+
+/** A `ctx.kv` call; ids are the child's, one per call. */
+export type KvMessage = { type: 'kv'; id: number } & PackKvRequest;
 
 export type ChildMessage =
   | { type: 'result'; value: JsonValue }
   /** `load`: the module could not be imported or has no default export function; `result`: the value is not JSON; `run`: the action threw. */
-  | { type: 'error'; phase: 'load' | 'run' | 'result'; error: ActionErrorInfo };
+  | { type: 'error'; phase: 'load' | 'run' | 'result'; error: ActionErrorInfo }
+  | KvMessage;

@@ -9,15 +9,18 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { NonRetriableError, type ExecutionRequest, type JsonObject, type JsonValue } from '@reflex/model';
+import { NonRetriableError, ReflexError, toErrorJson, type ExecutionRequest, type JsonObject, type JsonValue } from '@reflex/model';
 import { resolveEntryPoint } from './entry-point.ts';
 import { ActionFailedError, isTimeoutReason, stoppedError } from './errors.ts';
-import type { ChildMessage, ParentMessage } from './node-protocol.ts';
+import type { ChildMessage, KvMessage, ParentMessage } from './node-protocol.ts';
 import { formatMs, supervise } from './process.ts';
 import { DEFAULT_KILL_GRACE_MS, DEFAULT_OUTPUT_BYTES, type RunContext, type Runner } from './runner.ts';
 import { DEFAULT_PATH, shellResult, type ShellResult } from './shell.ts';
 
 const BOOTSTRAP = fileURLToPath(new URL('./node-bootstrap.ts', import.meta.url));
+
+/** Code of the rejection of an action's `ctx.kv` calls when the runner was given no datastore (`RunContext.kv`). */
+export const KV_UNAVAILABLE = 'KV_UNAVAILABLE';
 
 export interface NodeRunnerOptions {
   /** The environment of the action's process. Default `{ PATH: DEFAULT_PATH }`; the runner's own is never inherited. */
@@ -56,15 +59,16 @@ async function runNodeAction(request: ExecutionRequest, ctx: RunContext, options
     throw new NonRetriableError(`cannot start a process for ${request.action}: ${(err as Error).message}`, { code: 'SPAWN_FAILED', cause: err });
   }
   let reply: ChildMessage | undefined;
-  child.on('message', (message: ChildMessage) => {
-    if (reply === undefined && (message.type === 'result' || message.type === 'error')) reply = message;
-  });
   const send = (message: ParentMessage): void => {
     if (!child.connected) return;
     child.send(message, (err) => {
       if (err !== null) ctx.logger?.debug({ err, pid: child.pid }, 'message to the action process not delivered');
     });
   };
+  child.on('message', (message: ChildMessage) => {
+    if (message.type === 'kv') answerKv(message, ctx, send, request.action);
+    else if (reply === undefined && (message.type === 'result' || message.type === 'error')) reply = message;
+  });
   const config: JsonObject = ctx.config ?? {};
   send({
     type: 'run',
@@ -97,6 +101,29 @@ async function runNodeAction(request: ExecutionRequest, ctx: RunContext, options
   if (answer?.type === 'error') throw actionError(request, answer, processResult);
   const how = processResult.signal !== null ? `was killed by ${processResult.signal}` : `exited with code ${processResult.exitCode}`;
   throw new ActionFailedError(`${request.action}'s process ${how} before the action returned`, { code: 'ACTION_EXITED', result: processResult });
+}
+
+/** Carries out one `ctx.kv` call of the action through `ctx.kv` and sends the answer back under the call's id. */
+function answerKv(message: KvMessage, ctx: RunContext, send: (message: ParentMessage) => void, action: string): void {
+  const { type: _type, id, ...request } = message;
+  if (typeof id !== 'number') return; // not a call the child can be waiting for
+  let answer: Promise<JsonValue>;
+  if (ctx.kv === undefined) {
+    answer = Promise.reject(new ReflexError(KV_UNAVAILABLE, `the datastore is not available to ${action} here (its runner was given none)`));
+  } else {
+    try {
+      answer = ctx.kv(request);
+    } catch (err) {
+      answer = Promise.reject(err);
+    }
+  }
+  answer.then(
+    (value) => send({ type: 'kv-reply', id, ok: true, value }),
+    (err: unknown) => {
+      const { name, code, message: text } = toErrorJson(err);
+      send({ type: 'kv-reply', id, ok: false, error: { name, code, message: text } });
+    },
+  );
 }
 
 function actionError(request: ExecutionRequest, answer: Extract<ChildMessage, { type: 'error' }>, result: ShellResult): Error {

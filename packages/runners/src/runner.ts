@@ -1,4 +1,4 @@
-import type { ExecutionRequest, JsonObject, JsonValue } from '@reflex/model';
+import type { ExecutionRequest, JsonObject, JsonValue, PackKvRequest } from '@reflex/model';
 
 export type OutputStream = 'stdout' | 'stderr';
 
@@ -42,6 +42,12 @@ export interface RunContext {
   limits?: RunLimits;
   /** The pack's configuration, handed to node actions as `ctx.config`. */
   config?: JsonObject;
+  /**
+   * The datastore scope of the action's pack (`pack:<pack>`), behind node actions' `ctx.kv`: resolves
+   * to the value read (null when absent), null after a put, whether a delete removed a value; rejects
+   * with a coded error. Absent: `ctx.kv` calls reject with code `KV_UNAVAILABLE`.
+   */
+  kv?: (request: PackKvRequest) => Promise<JsonValue>;
 }
 
 /**

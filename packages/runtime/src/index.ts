@@ -3,3 +3,4 @@ export * from './connections.ts';
 export * from './protocol.ts';
 export type * from './service.ts';
 export * from './refresher.ts';
+export * from './pack-kv.ts';

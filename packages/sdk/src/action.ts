@@ -6,7 +6,7 @@
  * is needed (write it on `parameters` if you like, not on the whole argument: that hides `run`'s types).
  */
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
-import type { JsonObject, Logger } from './common.ts';
+import type { JsonObject, Logger, PackKv } from './common.ts';
 
 export interface ActionContext {
   /** debug/info lines go to the execution's stdout, warn/error lines to its stderr. */
@@ -20,6 +20,8 @@ export interface ActionContext {
   pack: string;
   packDir: string;
   traceId: string;
+  /** The pack's datastore scope (`pack:<pack>`): `get`, `put(name, value, { ttlSeconds })`, `delete`. */
+  kv: PackKv;
 }
 
 /** One parameter as the YAML writes it: a JSON Schema plus StackStorm's flags. */

@@ -5,7 +5,7 @@
  * with no dependencies: pack code imports `@reflex/sdk` from anywhere (the processes that run it map
  * the name to this file).
  */
-export type { JsonObject, JsonValue, Logger } from './common.ts';
+export type { JsonObject, JsonValue, Logger, PackKv } from './common.ts';
 export { defineTriggerType, type ParametersOf as TriggerParametersOf, type PayloadOf, type TriggerTypeDefinition } from './trigger-type.ts';
 export {
   defineSensor,

@@ -121,6 +121,7 @@ describe('defineAction', () => {
       pack: 'linux',
       packDir: '/packs/linux',
       traceId: 't',
+      kv: { get: async () => null, put: async () => {}, delete: async () => false },
     };
     expect(await action({ host: 'db1', retries: 3 }, ctx)).toEqual({ host: 'db1', retries: 4, mode: 'safe', action: 'linux.check' });
     expect(Object.keys(action.parameters)).toEqual(['host', 'retries', 'mode', 'token']);

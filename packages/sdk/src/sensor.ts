@@ -4,7 +4,7 @@
  * returns once `ctx.signal` aborts). It runs in a process of its own under the sensors service, which
  * restarts it when it crashes and checks every event it emits against its trigger type's payload schema.
  */
-import type { JsonObject, JsonValue, Logger } from './common.ts';
+import type { JsonObject, Logger, PackKv } from './common.ts';
 import type { PayloadOf, TriggerTypeDefinition } from './trigger-type.ts';
 
 export interface EmitOptions<Ref extends string = string> {
@@ -32,14 +32,8 @@ type PayloadFor<T extends Triggers, R> = PayloadOf<Extract<T[number], { readonly
  */
 export type Emit<T extends Triggers> = <R extends T[number]['ref'] = FirstRef<T>>(payload: PayloadFor<T, R>, options?: EmitOptions<R>) => Promise<Emitted>;
 
-/** The pack's own datastore scope (`pack:<pack>`), the one rules read as `kv.pack.<name>`. */
-export interface SensorKv {
-  /** The value, or null when absent or expired. A secret cannot be read by a sensor (an error says so). */
-  get(name: string): Promise<JsonValue | null>;
-  put(name: string, value: JsonValue, options?: { ttlSeconds?: number }): Promise<void>;
-  /** Whether there was a value. */
-  delete(name: string): Promise<boolean>;
-}
+/** A sensor's `ctx.kv`: its pack's datastore scope (see `PackKv`). */
+export type SensorKv = PackKv;
 
 export interface SensorContext<T extends Triggers = Triggers> {
   /** The sensor's ref, `pack.name`. */

@@ -6,7 +6,7 @@
  */
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import { maskErrorJson, secretMasker } from '@reflex/auth';
+import { maskErrorJson, secretMasker, type SecretMasker } from '@reflex/auth';
 import type { Bus, BusMessage } from '@reflex/bus';
 import {
   ConflictError,
@@ -19,10 +19,11 @@ import {
   type ExecutionStatus,
   type JsonObject,
   type JsonValue,
+  type PackKvRequest,
 } from '@reflex/model';
 import { retryHintOf, type Runner } from '@reflex/runners';
-import { notifyExecutionUpdate } from '@reflex/runtime';
-import type { ExecutionPatch, Store } from '@reflex/store';
+import { notifyExecutionUpdate, packKv } from '@reflex/runtime';
+import type { ExecutionPatch, KeyEntry, Store } from '@reflex/store';
 import { OutputRecorder } from './output-recorder.ts';
 import { capResult, concurrencyKey, retryDelayMs, shouldRetry } from './policies.ts';
 
@@ -42,6 +43,10 @@ export interface LifecycleDeps {
   /** The pack folder of an action's pack (for entry points). */
   packDir(pack: string): Promise<string | undefined>;
   packConfig(pack: string): Promise<JsonObject | undefined>;
+  /** Opens a sealed datastore secret for an action's `ctx.kv.get`; absent, actions cannot read secrets. */
+  openSecret?: (entry: KeyEntry) => JsonValue;
+  /** Names this worker in errors (`action-runner`). */
+  service?: string;
   /** Cancel hooks of the attempts running in this process. */
   running: Map<string, AbortController>;
 }
@@ -147,8 +152,31 @@ export async function handleRequest(deps: LifecycleDeps, runner: Runner, msg: Bu
   });
   aborted.catch(() => undefined);
   deps.running.set(claimed.id, controller);
-  // Datastore secrets a rule rendered into the parameters never reach the stored output, result or error.
-  const masker = request.secrets !== undefined && request.secrets.length > 0 ? secretMasker(request.secrets) : undefined;
+  // Datastore secrets a rule rendered into the parameters, and those the action reads through
+  // `ctx.kv`, never reach the stored output, result or error. A secret read joins the masker before
+  // the action gets it, so every line it prints after that is masked.
+  const secrets: JsonValue[] = [...(request.secrets ?? [])];
+  let masker: SecretMasker | undefined = secrets.length > 0 ? secretMasker(secrets) : undefined;
+  const opened = (value: JsonValue): JsonValue => {
+    secrets.push(value);
+    masker = secretMasker(secrets);
+    return value;
+  };
+  const { openSecret } = deps;
+  const kv = (kvRequest: PackKvRequest): Promise<JsonValue> =>
+    packKv(
+      {
+        store,
+        bus: deps.bus,
+        names: deps.names,
+        logger: log,
+        reader: 'actions',
+        service: deps.service ?? 'action-runner',
+        ...(openSecret === undefined ? {} : { openSecret: (entry: KeyEntry) => opened(openSecret(entry)) }),
+      },
+      request.pack,
+      kvRequest,
+    );
   const output = new OutputRecorder(claimed.id, deps, attempt > 1 ? await store.outputs.lastSeq(claimed.id) : 0);
   const timeoutMs = request.policies?.timeout !== undefined ? request.policies.timeout * 1000 : deps.defaultTimeoutMs;
   const heartbeat = setInterval(() => {
@@ -169,6 +197,7 @@ export async function handleRequest(deps: LifecycleDeps, runner: Runner, msg: Bu
       timeoutMs,
       ...(packDir === undefined ? {} : { packDir }),
       ...(config === undefined ? {} : { config }),
+      kv,
       onOutput: (stream: 'stdout' | 'stderr', line: string) => output.line(stream, masker === undefined ? line : String(masker.mask(line))),
       logger: log,
     });

@@ -6,10 +6,10 @@
 import type { Logger } from 'pino';
 import type { Bus, Consumer } from '@reflex/bus';
 import { decodeJson } from '@reflex/bus';
-import type { BusNames, JsonObject } from '@reflex/model';
+import type { BusNames, JsonObject, JsonValue } from '@reflex/model';
 import type { Runner } from '@reflex/runners';
 import { onChange, type ServiceHandle } from '@reflex/runtime';
-import type { Store } from '@reflex/store';
+import type { KeyEntry, Store } from '@reflex/store';
 import { CancelError, handleRequest, type LifecycleDeps } from './lifecycle.ts';
 
 export interface WorkerDeps {
@@ -35,6 +35,12 @@ export interface WorkerDeps {
    * each attempt, so a changed config applies to the next run. Default: none.
    */
   packConfig?: (pack: string) => Promise<JsonObject | undefined>;
+  /**
+   * Opens a sealed datastore secret, for `ctx.kv.get` of node actions (the pack's scope; every
+   * runner gets `RunContext.kv`). A secret read is masked in the execution's stored output, result
+   * and error. Default: none, and reading a secret fails with SECRET_UNREADABLE.
+   */
+  openSecret?: (entry: KeyEntry) => JsonValue;
 }
 
 export const CANCEL_TOPIC = 'cancel';
@@ -55,6 +61,8 @@ export async function startWorker(deps: WorkerDeps): Promise<ServiceHandle> {
     slotPollMs: deps.slotPollMs ?? 500,
     running,
     packConfig: deps.packConfig ?? (async () => undefined),
+    ...(deps.openSecret === undefined ? {} : { openSecret: deps.openSecret }),
+    service: deps.service,
     packDir: async (pack) => {
       if (!packDirs.has(pack)) packDirs.set(pack, (await deps.store.packs.get(pack))?.path);
       return packDirs.get(pack);

@@ -92,6 +92,8 @@ export async function launch(
     // The action runner and sensors open pack configuration secrets (ctx.config).
     const secretsKey = (['api', 'rules-engine', 'action-runner', 'sensors'] as const).some((s) => started.has(s)) ? loadSecretsKey(config, logger) : undefined;
     const configs = secretsKey === undefined ? undefined : packConfigs(store, kvSealing(secretsKey));
+    // Opens the datastore secrets of a pack's scope for its sensors' and node actions' `ctx.kv.get`.
+    const openSecret = secretsKey === undefined ? undefined : (entry: KeyEntry) => openKeyValue(secretsKey, entry.scope, entry.name, entry.value);
     const packConfig = async (pack: string): Promise<JsonObject | undefined> => {
       if (configs === undefined) return undefined;
       try {
@@ -118,6 +120,7 @@ export async function launch(
           resultMaxBytes: config.resultMaxBytes,
           runners: builtinRunners({ baseEnv: { PATH: DEFAULT_PATH, ...actionBaseEnv(config, env) } }),
           packConfig,
+          ...(openSecret === undefined ? {} : { openSecret }),
         }),
       );
     }
@@ -152,7 +155,7 @@ export async function launch(
           // Sensor processes get what action processes get, never the service's own environment.
           sensorEnv: { PATH: DEFAULT_PATH, ...actionBaseEnv(config, env) },
           packConfig,
-          ...(secretsKey === undefined ? {} : { openSecret: (entry: KeyEntry) => openKeyValue(secretsKey, entry.scope, entry.name, entry.value) }),
+          ...(openSecret === undefined ? {} : { openSecret }),
         }),
       );
     }

@@ -2,7 +2,7 @@
  * The messages between the sensors service and the process a pack sensor runs in (sensor-host.ts),
  * over the IPC channel (JSON). Types only: the host imports nothing of Reflex at run time.
  */
-import type { JsonObject, JsonValue } from '@reflex/model';
+import type { JsonObject, JsonValue, PackKvRequest } from '@reflex/model';
 
 /** An error as it crosses the process boundary: no stack (the host prints it to its stderr). */
 export interface HostError {
@@ -38,10 +38,8 @@ export type ParentMessage =
   | { type: 'reply'; id: number; ok: true; value: JsonValue }
   | { type: 'reply'; id: number; ok: false; error: HostError };
 
-export type KvRequest =
-  | { type: 'kv'; id: number; op: 'get'; name: string }
-  | { type: 'kv'; id: number; op: 'put'; name: string; value: JsonValue; ttlSeconds?: number }
-  | { type: 'kv'; id: number; op: 'delete'; name: string };
+/** `ctx.kv`: the sensor's pack scope, carried out by `packKv` of @reflex/runtime. */
+export type KvRequest = { type: 'kv'; id: number } & PackKvRequest;
 
 export interface EmitRequest {
   type: 'emit';

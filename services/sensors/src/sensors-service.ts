@@ -9,14 +9,13 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Bus } from '@reflex/bus';
 import type { BusNames, JsonObject, JsonValue } from '@reflex/model';
-import { onChange, type ServiceHandle } from '@reflex/runtime';
+import { onChange, packKv, type ServiceHandle } from '@reflex/runtime';
 import type { KeyEntry, Store } from '@reflex/store';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts';
 import { EventGate } from './event-gate.ts';
 import { IntervalTimers } from './interval-timers.ts';
 import { LeasedTimers } from './leased-timers.ts';
 import { Leases } from './leases.ts';
-import { packKv } from './pack-kv.ts';
 import { PackSensors } from './pack-sensors.ts';
 import { SensorSupervisor } from './sensor-supervisor.ts';
 import { StatusBoard } from './status-board.ts';
@@ -75,7 +74,7 @@ export async function startSensors(deps: SensorsDeps): Promise<ServiceHandle> {
         logger,
         board,
         gate,
-        kv: (pack, request) => packKv({ ...deps, logger }, pack, request),
+        kv: (pack, request) => packKv({ ...deps, logger, reader: 'sensors', service: 'sensors' }, pack, request),
         packConfig,
         backoff: { ...DEFAULT_BACKOFF, ...deps.backoff },
         process: {
