@@ -40,7 +40,20 @@ describe('the tests of every pack in packs/', () => {
     expect(problems(report)).toEqual([]);
     expect(report.packs.map((p) => p.pack).sort()).toEqual(folders);
     // The shipped packs with rules keep their cases (core and chat have no rules: "no tests").
-    for (const pack of ['alerting', 'examples']) expect(report.packs.find((p) => p.pack === pack)?.cases.length).toBeGreaterThan(0);
+    for (const pack of ['alerting', 'examples', 'github', 'linux']) expect(report.packs.find((p) => p.pack === pack)?.cases.length).toBeGreaterThan(0);
+  });
+
+  it('validates every pack through the real `reflex pack validate` bin, exit code 0', async () => {
+    const child = spawn(process.execPath, [BIN, 'pack', 'validate', ...folders.map((f) => join(PACKS, f))], {
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', () => undefined);
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    for (const folder of folders) expect(stdout).toMatch(new RegExp(`^✓ ${folder} `, 'm'));
+    expect(code).toBe(0);
   });
 
   it('runs through the real `reflex pack test` bin, with its exit code', async () => {
