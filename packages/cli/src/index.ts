@@ -2,7 +2,9 @@
  * @reflex/cli: the `reflex` commands that talk to the API, plus local pack validation and
  * scaffolding. `createProgram` builds the command tree (the launcher adds `start` to it);
  * `runProgram` parses argv and returns the exit code. Everything is written through the context's
- * writers; nothing here reads `process.env` or exits the process.
+ * writers; nothing here reads `process.env` or exits the process. The commands load the rule
+ * compiler and the pack loader (`@reflex/rules`, `@reflex/packs`) only when they run, so that
+ * `reflex --help` and the API commands start quickly.
  */
 import { Command, CommanderError } from 'commander';
 import { catalogCommands } from './commands/catalog.ts';
@@ -18,10 +20,18 @@ import type { CliContext } from './context.ts';
 export type { CliContext, CliIO, CliSettings, GlobalOptions, Writer } from './context.ts';
 export { ADMIN_KEY_FILE, resolveApiKey, resolveUrl } from './context.ts';
 export { scaffoldPack, type ScaffoldFile } from './scaffold.ts';
-export { draftRule, testEvent, testRule, type RuleCheck, type RuleTestReport } from './rule-test.ts';
+export type { RuleCheck, RuleTestInput, RuleTestReport } from './rule-test.ts';
 export { parseAssignments, parseDuration, parseValue } from './args.ts';
 
 export const VERSION = '0.1.0';
+
+/**
+ * The rule test (`testRule`, `draftRule`, `testEvent`), loaded when asked for: it brings the rule
+ * compiler and the pack loader, which most commands never need, so this entry does not import it.
+ */
+export function loadRuleTest(): Promise<typeof import('./rule-test.ts')> {
+  return import('./rule-test.ts');
+}
 
 /** The command tree; the launcher adds `start` and `pack test`, which run services in this process. */
 export function createProgram(ctx: CliContext): Command {

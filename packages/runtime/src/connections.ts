@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createEmbeddedBus, createNatsBus, type Bus } from '@reflex/bus';
 import { busNames, type BusNames } from '@reflex/model';
 import { createMongoStore, createSqliteStore, type RetentionConfig, type Store } from '@reflex/store';
-import type { ReflexConfig } from './config.ts';
+import type { ReflexConfig } from '@reflex/config';
 
 const DAY_MS = 24 * 3600 * 1000;
 

@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { createProgram, runProgram, type CliContext, type CliSettings, type GlobalOptions } from '@reflex/cli';
-import { CLIENT_ENV, configSchema, ENV } from '@reflex/runtime';
+import { CLIENT_ENV, configSchema, ENV } from '@reflex/config';
 
 type Program = ReturnType<typeof createProgram>;
 

@@ -2,11 +2,10 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { BACKTEST_MAX_ENTRIES, BACKTEST_MAX_EVENTS, BACKTEST_SHOW, type BacktestEntry, type BacktestReport, type BacktestRequest, type BacktestShow } from '@reflex/model';
+import { BACKTEST_MAX_ENTRIES, BACKTEST_MAX_EVENTS, BACKTEST_SHOW, type BacktestEntry, type BacktestReport, type BacktestRequest, type BacktestShow, type RuleInput } from '@reflex/model';
 import { parseDuration, readDocument } from '../args.ts';
 import type { CliContext } from '../context.ts';
 import { cell, shortTime, statusColour, UsageError, type Colour } from '../output.ts';
-import { draftRule, ruleInputOf } from '../rule-test.ts';
 import { act, type Session } from '../session.ts';
 
 interface BacktestOptions {
@@ -84,7 +83,7 @@ export function ruleBacktestCommand(rule: Command, ctx: CliContext): void {
         if (opts.show !== undefined && !(BACKTEST_SHOW as readonly string[]).includes(opts.show)) throw new UsageError(`--show must be one of ${BACKTEST_SHOW.join(', ')}`);
         const file = opts.file ?? (ruleArg !== undefined && (existsSync(resolve(cwd, ruleArg)) || /\.(ya?ml|json)$/i.test(ruleArg) || ruleArg.includes('/')) ? ruleArg : undefined);
         const request: BacktestRequest = {
-          ...(file === undefined ? { rule: ruleArg } : { draft: ruleInputOf(draftRule(await readDocument(file, cwd), opts.pack)) }),
+          ...(file === undefined ? { rule: ruleArg } : { draft: await draftInput(file, cwd, opts.pack) }),
           since: apiWhen(opts.since, '--since'),
           ...(opts.until === undefined ? {} : { until: apiWhen(opts.until, '--until') }),
         };
@@ -98,6 +97,12 @@ export function ruleBacktestCommand(rule: Command, ctx: CliContext): void {
         printBacktest(s, report);
       }),
     );
+}
+
+/** A draft rule file as the API takes it; the rule test that reads it (and the pack loader) loads only for a draft. */
+async function draftInput(file: string, cwd: string, pack: string | undefined): Promise<RuleInput> {
+  const { draftRule, ruleInputOf } = await import('../rule-test.ts');
+  return ruleInputOf(draftRule(await readDocument(file, cwd), pack));
 }
 
 /** A duration as every other command takes it (`90`, `15m`, `1w`) becomes seconds for the API; an ISO time goes as it is. */

@@ -1,14 +1,16 @@
-/** `reflex rule list|get|enable|disable|apply|delete|test|backtest`. */
+/**
+ * `reflex rule list|get|enable|disable|apply|delete|test|backtest`. `apply` and `test` load the rule
+ * test (and with it the rule compiler and the pack loader) when they run.
+ */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ApiError, type ReflexClient } from '@reflex/api-client';
 import { kvScopeOfPack, type Action, type JsonObject, type KvContext, type ReflexEvent, type Rule } from '@reflex/model';
-import { compileRule } from '@reflex/rules';
 import { readDocument } from '../args.ts';
 import type { CliContext } from '../context.ts';
 import { cell, UsageError } from '../output.ts';
-import { draftRule, ruleInputOf, testEvent, testRule, type RuleTestReport } from '../rule-test.ts';
+import type { RuleTestReport } from '../rule-test.ts';
 import { ruleBacktestCommand } from './rule-backtest.ts';
 import { act, type Session } from '../session.ts';
 
@@ -25,6 +27,7 @@ async function orNull<T>(call: Promise<T>): Promise<T | null> {
 
 /** The datastore keys a rule's templates read, fetched (secrets masked unless `decrypt`). Absent keys stay absent. */
 async function kvFor(client: ReflexClient, rule: Rule, decrypt: boolean): Promise<KvContext | undefined> {
+  const { compileRule } = await import('@reflex/rules');
   let refs: { system: readonly string[]; pack: readonly string[] };
   try {
     refs = compileRule(rule).kv;
@@ -130,6 +133,7 @@ export function ruleCommands(program: Command, ctx: CliContext): void {
     .option('--pack <pack>', 'the pack, when the file does not say')
     .action(
       act(ctx, async (s: Session, file: string, opts: { pack?: string }) => {
+        const { draftRule, ruleInputOf } = await import('../rule-test.ts');
         const draft = draftRule(await readDocument(file, s.ctx.settings.cwd), opts.pack);
         const input = ruleInputOf(draft);
         const saved = await s.client.rules.put(draft.ref, input);
@@ -161,6 +165,7 @@ export function ruleCommands(program: Command, ctx: CliContext): void {
     .action(
       act(ctx, async (s: Session, ruleArg: string, opts: { event?: string; eventId?: string; pack?: string; decrypt?: boolean }) => {
         if ((opts.event === undefined) === (opts.eventId === undefined)) throw new UsageError('give the event as --event FILE or --event-id ID');
+        const { draftRule, testEvent, testRule } = await import('../rule-test.ts');
         const cwd = s.ctx.settings.cwd;
         const isFile = existsSync(resolve(cwd, ruleArg)) || looksLikeFile(ruleArg);
         const target: Rule = isFile ? draftRule(await readDocument(ruleArg, cwd), opts.pack) : await s.client.rules.get(ruleArg);

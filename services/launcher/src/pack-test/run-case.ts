@@ -14,7 +14,7 @@
  */
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { createEmbeddedBus, type Bus } from '@reflex/bus';
-import { testRule } from '@reflex/cli';
+import { loadRuleTest, type RuleTestInput, type RuleTestReport } from '@reflex/cli';
 import {
   busNames,
   newId,
@@ -164,7 +164,13 @@ function eventsOf(testCase: PackTestCase, step: TestEventStep, triggerType: Trig
 }
 
 /** Why a rule made no decision about an event, from the checks `reflex rule test` makes. */
-function explainer(rules: Map<string, Rule>, actions: Map<string, Action>, events: Map<string, ReflexEvent>, now: () => number): CaseObservation['explain'] {
+function explainer(
+  testRule: (input: RuleTestInput) => RuleTestReport,
+  rules: Map<string, Rule>,
+  actions: Map<string, Action>,
+  events: Map<string, ReflexEvent>,
+  now: () => number,
+): CaseObservation['explain'] {
   return (ref: string, observed: ObservedEvent): string | undefined => {
     const rule = rules.get(ref);
     const event = events.get(observed.id);
@@ -271,7 +277,8 @@ export async function runCase(testCase: PackTestCase, options: RunCaseOptions): 
     }
     const rules = new Map((await store.rules.list()).map((r) => [r.ref, r]));
     const actions = new Map((await store.actions.list()).map((a) => [a.ref, a]));
-    return judgeCase(testCase, { events: observed, executions, explain: explainer(rules, actions, events, now) });
+    const { testRule } = await loadRuleTest();
+    return judgeCase(testCase, { events: observed, executions, explain: explainer(testRule, rules, actions, events, now) });
   } catch (err) {
     if (!(err instanceof CaseSetupError)) throw err;
     return {
