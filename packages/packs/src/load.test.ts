@@ -369,6 +369,22 @@ describe('loadPack', () => {
     ]);
   });
 
+  it('refuses secret: true below the top-level properties of config.schema.yaml (it would be stored in the clear)', async () => {
+    const nested = 'secret: true works only on top-level properties of the configuration (nested values are not sealed); move the secret to the top level';
+    await tmp.write({
+      'c/pack.yaml': 'name: c\nversion: 1.0.0\n',
+      'c/config.schema.yaml': 'type: object\nproperties:\n  auth:\n    type: object\n    properties:\n      token: { type: string, secret: true }\n',
+      'd/pack.yaml': 'name: d\nversion: 1.0.0\n',
+      'd/config.schema.yaml': 'auth:\n  type: object\n  properties:\n    token:\n      type: string\n      secret: true\n',
+    });
+    expect((await loadPack(path.join(tmp.path, 'c'))).errors).toEqual([
+      expect.objectContaining({ file: 'c/config.schema.yaml', line: 6, field: 'properties.auth.properties.token.secret', message: nested }),
+    ]);
+    expect((await loadPack(path.join(tmp.path, 'd'))).errors).toEqual([
+      expect.objectContaining({ file: 'd/config.schema.yaml', line: 6, field: 'auth.properties.token.secret', message: nested }),
+    ]);
+  });
+
   it('maps snake_case throttle and group keys onto the model, leaving JSON-logic alone, and names YAML fields in errors', async () => {
     await tmp.write({
       'n/pack.yaml': 'name: n\nversion: 1.0.0\n',

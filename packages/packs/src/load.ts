@@ -406,10 +406,32 @@ interface Loaded<T> {
 function configSchemaOf(value: Record<string, unknown>): { schema: JsonSchema; details: ErrorDetail[] } {
   if (typeof value['type'] === 'string' || typeof value['$schema'] === 'string') {
     if (value['type'] !== 'object') return { schema: value, details: [{ field: 'type', message: "must be 'object': a pack's configuration is a mapping" }] };
-    return { schema: value, details: jsonSchemaDetails(value, '') };
+    return { schema: value, details: [...jsonSchemaDetails(value, ''), ...nestedSecretDetails(value, '', 2)] };
   }
   const converted = parametersToSchema(value, '');
-  return { schema: converted.schema, details: converted.details.map((d) => ({ ...d, field: d.field.replace(/^\./, '') })) };
+  return { schema: converted.schema, details: [...converted.details.map((d) => ({ ...d, field: d.field.replace(/^\./, '') })), ...nestedSecretDetails(value, '', 1)] };
+}
+
+/** Keywords whose values are data, not schemas: a `secret` key inside them is not a marker. */
+const DATA_KEYWORDS = new Set(['default', 'examples', 'enum', 'const']);
+
+/**
+ * `secret: true` is honoured on the configuration's top-level properties only (they are sealed one
+ * by one); anywhere deeper it would be silently stored in the clear, so it is an error. `topDepth`:
+ * how deep a top-level property's `secret` sits (`properties.x.secret` = 2, StackStorm's `x.secret` = 1).
+ */
+function nestedSecretDetails(value: unknown, path: string, topDepth: number, depth = 0): ErrorDetail[] {
+  if (value === null || typeof value !== 'object') return [];
+  const out: ErrorDetail[] = [];
+  for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
+    const field = path === '' ? key : `${path}.${key}`;
+    if (key === 'secret' && child === true && depth !== topDepth) {
+      out.push({ field, message: 'secret: true works only on top-level properties of the configuration (nested values are not sealed); move the secret to the top level' });
+    } else if (!DATA_KEYWORDS.has(key)) {
+      out.push(...nestedSecretDetails(child, field, topDepth, depth + 1));
+    }
+  }
+  return out;
 }
 
 function loadTriggerType(value: Record<string, unknown>, source: ItemSource, pack: string): Loaded<TriggerType> {

@@ -118,6 +118,17 @@ describe('backtestRule', () => {
     expect(report.pending).toEqual([expect.objectContaining({ mode: 'group', key: 'alertname="DiskFull"', dueAt: at(T0 + 30 * S + 4 * 3600 * S) })]);
   });
 
+  it('stops simulating windows after a fixed number of firings, and says so', () => {
+    const r = rule({
+      criteria: { exists: 'payload.body.alertname' },
+      group: { groupBy: ['payload.body.alertname'], groupWait: '1ms', groupInterval: '1ms', repeatInterval: '1ms' },
+    });
+    // A group repeating every millisecond for a day would mean 86 million firings.
+    const report = run({ rule: r, events: [event(0, { alertname: 'Flood' })], until: at(T0 + 24 * 3600 * S) });
+    expect(report.wouldFire).toBeLessThanOrEqual(10_000);
+    expect(report.notes.join('\n')).toMatch(/stopped simulating windows and groups after 10000 firings/);
+  });
+
   it('a group whose wait has not passed by `until` fires nothing and is listed as pending', () => {
     const r = rule({ criteria: null, group: { groupBy: ['payload.body.alertname'], groupWait: '30s' } });
     const report = run({ rule: r, events: [event(0, { alertname: 'X', value: 1 })], until: at(T0 + 10 * S) });

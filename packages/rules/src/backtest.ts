@@ -65,7 +65,8 @@ export interface BacktestInput {
 /** A window firing's lease: irrelevant in a simulation (it is finished at once), but the claim wants one. */
 const LEASE_MS = 1;
 /** Window firings in one pass at most: a guard against a state that never stops being due. */
-const MAX_FLUSHES = 1_000_000;
+/** Window and group firings one backtest may simulate in all (a 1 ms group interval over a month would not end). */
+const MAX_FLUSHES = 10_000;
 
 interface Stored {
   owner: string;
@@ -212,12 +213,19 @@ export function backtestRule(input: BacktestInput): BacktestReport {
     ...(firing.error === undefined ? {} : { error: firing.error }),
   });
 
+  let flushes = 0;
+  let flushLimited = false;
   /** Fires every window and group due at or before `t`, each at its due time, as the scheduler would. */
   const flushDue = (t: number): void => {
     if (!scheduled || noise === undefined) return;
-    for (let i = 0; i < MAX_FLUSHES; i++) {
+    for (;;) {
+      if (flushes >= MAX_FLUSHES) {
+        flushLimited = true;
+        return;
+      }
       const next = memory.nextDue(t);
       if (next === undefined) return;
+      flushes += 1;
       const [key, at] = next;
       const pending: PendingFiring | undefined = memory.update(key, at, (current) =>
         noise.kind === 'group' ? claimGroup(noise, owner, current, at, LEASE_MS) : claimOnceAfter(owner, current, at, LEASE_MS),
@@ -327,6 +335,7 @@ export function backtestRule(input: BacktestInput): BacktestReport {
   const notes = report.notes;
   if (!rule.enabled) notes.push('the rule is disabled: it fires nothing today; this is what it would do if it were enabled');
   if (action === null) notes.push(`action '${rule.action.ref}' is not registered: every firing would fail`);
+  if (flushLimited) notes.push(`stopped simulating windows and groups after ${MAX_FLUSHES} firings: later ones are not shown or counted`);
   if (report.limited) notes.push(`more events than the limit: only the newest ${report.scanned} were replayed (from ${report.firstEventAt ?? input.since})`);
   if (compiled.kv.system.length > 0 || compiled.kv.pack.length > 0) notes.push('datastore keys are read as they are now (secrets as ********), not as they were');
   if (scheduled) notes.push(`windows and groups fire at their due time, as the scheduler would; those still open at ${input.until} are listed in pending`);

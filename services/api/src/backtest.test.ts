@@ -89,6 +89,8 @@ describe('rule backtests', () => {
     expect(await field({ rule: 'demo.disk', since: 'yesterday' })).toEqual(['body.since']);
     expect(await field({ rule: 'demo.disk', since: '400d' })).toEqual(['body.since']);
     expect(await field({ rule: 'demo.disk', since: '1h', until: '2h' })).toEqual(['body.until']);
+    expect(await field({ rule: 'demo.disk', since: '2024-01-01T00:00:00Z', until: '2024-03-01T00:00:00Z' })).toEqual(['body.since']);
+    expect(await field({ rule: 'demo.disk', since: '2999-01-01T00:00:00Z', until: '2999-01-02T00:00:00Z' })).toEqual(['body.until']);
     expect(await field({ since: '1h' })).toEqual(['body.rule']);
     expect(await field({ rule: 'demo.disk', draft: saved })).toEqual(['body.rule']);
     expect(await field({ draft: { ...saved, criteria: { frobnicate: [1] } } })).toEqual(['body.draft.criteria.frobnicate']);

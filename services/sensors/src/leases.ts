@@ -38,28 +38,39 @@ export class Leases {
 
   /**
    * Takes the lease (free, expired or already ours) and extends it by a TTL; false when another
-   * process holds it. When the store does not answer, a lease confirmed less than a TTL ago still
-   * counts as held (nobody else can have taken it yet); after that it is given up.
+   * process holds it. When the store does not answer (an error, or no answer within a third of the
+   * TTL), a lease confirmed recently enough still counts as held: until a third of the TTL before it
+   * would expire, judged by the clock after the failure (nobody else can have taken it yet); after
+   * that it is given up, so the sensor stops here before another process may start it.
    */
   async hold(key: string): Promise<boolean> {
     const now = this.#now();
+    const ttlMs = this.#options.ttlMs;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      const held = await this.#options.store.noiseState.update(key, new Date(now), (current) => {
+      const update = this.#options.store.noiseState.update(key, new Date(now), (current) => {
         if (current !== null && current.data['holder'] !== this.holder) return { result: false };
         return {
-          write: { owner: LEASE_OWNER, data: { holder: this.holder }, expiresAt: new Date(now + this.#options.ttlMs).toISOString() },
+          write: { owner: LEASE_OWNER, data: { holder: this.holder }, expiresAt: new Date(now + ttlMs).toISOString() },
           result: true,
         };
       });
+      update.catch(() => undefined); // a late failure after the timeout below is already handled
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`the store did not answer within ${Math.round(ttlMs / 3)} ms`)), ttlMs / 3);
+      });
+      const held = await Promise.race([update, timeout]);
       if (held) this.#confirmed.set(key, now);
       else this.#confirmed.delete(key);
       return held;
     } catch (err) {
       const at = this.#confirmed.get(key);
-      const stillHeld = at !== undefined && now - at < this.#options.ttlMs;
+      const stillHeld = at !== undefined && this.#now() - at < ttlMs - ttlMs / 3;
       this.#options.logger.warn({ err, lease: key, stillHeld }, 'could not renew a lease');
       if (!stillHeld) this.#confirmed.delete(key);
       return stillHeld;
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -31,6 +31,8 @@ export class PackSensors {
   readonly #deps: PackSensorsDeps;
   #wanted = new Map<string, { sensor: PackSensor; fingerprint: string }>();
   readonly #running = new Map<string, { supervisor: SensorSupervisor; fingerprint: string }>();
+  /** Sensors whose lease went elsewhere, still stopping. */
+  readonly #stopping = new Set<Promise<void>>();
 
   constructor(deps: PackSensorsDeps) {
     this.#deps = deps;
@@ -52,13 +54,15 @@ export class PackSensors {
     for (const sensor of sensors) {
       if (sensor.definition.enabled) wanted.set(sensor.definition.ref, { sensor, fingerprint: await fingerprint(sensor) });
     }
-    for (const [ref, running] of this.#running) {
-      const next = wanted.get(ref);
-      if (next !== undefined && next.fingerprint === running.fingerprint) continue;
-      this.#running.delete(ref);
-      await running.supervisor.stop('changed');
-      if (next === undefined) await this.#deps.leases.release(leaseKey(ref));
-    }
+    // Stopped side by side: one stop may take its grace period, and renewals wait behind reloads.
+    const stale = [...this.#running].filter(([ref, running]) => wanted.get(ref)?.fingerprint !== running.fingerprint);
+    await Promise.all(
+      stale.map(async ([ref, running]) => {
+        this.#running.delete(ref);
+        await running.supervisor.stop('changed');
+        if (!wanted.has(ref)) await this.#deps.leases.release(leaseKey(ref));
+      }),
+    );
     this.#wanted = wanted;
     await this.tick();
   }
@@ -76,7 +80,13 @@ export class PackSensors {
       } else if (!held && running !== undefined) {
         this.#running.delete(ref);
         this.#deps.logger.warn({ sensor: ref }, 'another sensors process holds this sensor now; stopping it here');
-        await running.supervisor.stop('lost');
+        // Not awaited: the stop refuses the sensor's events at once, and the other leases must not
+        // wait behind its grace period. `stop()` waits for it.
+        const stopping: Promise<void> = running.supervisor
+          .stop('lost')
+          .catch((err: unknown) => this.#deps.logger.error({ err, sensor: ref }, 'could not stop a sensor cleanly'))
+          .finally(() => this.#stopping.delete(stopping));
+        this.#stopping.add(stopping);
       }
     }
   }
@@ -86,6 +96,7 @@ export class PackSensors {
     const running = [...this.#running.entries()];
     this.#running.clear();
     this.#wanted.clear();
+    await Promise.all([...this.#stopping]);
     await Promise.all(
       running.map(async ([ref, { supervisor }]) => {
         await supervisor.stop('shutdown');

@@ -66,7 +66,18 @@ export class SensorProcess {
         if (child.pid === undefined) finish({ code: null, signal: null, reason: `could not start: ${err.message}` });
         else options.logger.warn({ err }, 'sensor process error');
       });
-      child.once('exit', (code, signal) => finish({ code, signal, ...(this.#reason === undefined ? {} : { reason: this.#reason }) }));
+      child.once('exit', (code, signal) => {
+        // What the sensor started (its own children, in its process group) never outlives it, or each
+        // restart of a crashing sensor would leave one more behind.
+        if (child.pid !== undefined) {
+          try {
+            process.kill(-child.pid, 'SIGKILL');
+          } catch {
+            // the group is already empty
+          }
+        }
+        finish({ code, signal, ...(this.#reason === undefined ? {} : { reason: this.#reason }) });
+      });
     });
     this.#watchdog = setInterval(() => {
       if (Date.now() - this.#lastSeen <= options.hangTimeoutMs) return;

@@ -104,10 +104,9 @@ export async function startSensors(deps: SensorsDeps): Promise<ServiceHandle> {
     ...onChange(deps.bus, deps.names, ['packs'], reloadAll),
   ];
   const renew = setInterval(() => {
-    serial('renew leases', async () => {
-      await timers.tick();
-      await sensors.tick();
-    });
+    // Apart: a failing timers reload must not keep the sensors' leases from being renewed.
+    serial('renew the timers lease', () => timers.tick());
+    serial('renew sensor leases', () => sensors.tick());
   }, deps.leaseRenewMs ?? Math.max(100, Math.floor(leaseTtlMs / 3)));
   const periodic = setInterval(reloadAll, deps.reloadIntervalMs ?? 30_000);
   renew.unref();

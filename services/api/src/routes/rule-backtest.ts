@@ -81,18 +81,31 @@ async function silencesOf(store: Store, sinceMs: number, untilMs: number): Promi
   return out;
 }
 
-/** The newest `limit` events of a type in the range, oldest first; `limited` when older ones were left out. */
+/** A backtest holds its events in memory: beyond this many bytes of them (as JSON), older events are left out. */
+const MAX_EVENT_BYTES = 64 * 1024 * 1024;
+/** The longest range a backtest replays (events are kept 7 days by default). */
+const MAX_RANGE_MS = 31 * 24 * 3600 * 1000;
+
+/**
+ * The newest `limit` events of a type in the range (and at most MAX_EVENT_BYTES of them), oldest
+ * first; `limited` when older ones were left out.
+ */
 async function eventsOf(store: Store, type: string, since: string, until: string, limit: number): Promise<{ events: ReflexEvent[]; limited: boolean }> {
   const newestFirst: ReflexEvent[] = [];
+  let bytes = 0;
   let cursor: string | undefined;
   for (;;) {
     const want = limit - newestFirst.length;
+    if (bytes > MAX_EVENT_BYTES) return { events: newestFirst.reverse(), limited: true };
     if (want <= 0) {
       const more = await store.events.list({ type, since, until }, { limit: 1, ...(cursor === undefined ? {} : { cursor }) });
       return { events: newestFirst.reverse(), limited: more.items.length > 0 };
     }
     const page = await store.events.list({ type, since, until }, { limit: Math.min(PAGE, want), ...(cursor === undefined ? {} : { cursor }) });
-    newestFirst.push(...page.items.slice(0, want));
+    for (const event of page.items.slice(0, want)) {
+      newestFirst.push(event);
+      bytes += JSON.stringify(event.payload).length;
+    }
     if (page.nextCursor === undefined || page.items.length === 0) return { events: newestFirst.reverse(), limited: false };
     cursor = page.nextCursor;
   }
@@ -138,8 +151,12 @@ export const ruleBacktestRoutes: FastifyPluginAsync<RouteDeps> = async (app, dep
       }
       const nowMs = Date.now();
       const sinceMs = timeOrAgo(body.since ?? '24h', 'body.since', nowMs);
-      const untilMs = body.until === undefined ? nowMs : timeOrAgo(body.until, 'body.until', nowMs);
-      if (untilMs <= sinceMs) throw new ValidationError('until must be after since', [{ field: 'body.until', message: 'must be after since' }]);
+      // Nothing happened after now: a later `until` is now.
+      const untilMs = body.until === undefined ? nowMs : Math.min(nowMs, timeOrAgo(body.until, 'body.until', nowMs));
+      if (untilMs <= sinceMs) throw new ValidationError('until must be after since', [{ field: 'body.until', message: 'must be after since (and since before now)' }]);
+      if (untilMs - sinceMs > MAX_RANGE_MS) {
+        throw new ValidationError('the range is too long', [{ field: 'body.since', message: 'since and until may be at most 31 days apart' }]);
+      }
       const since = new Date(sinceMs).toISOString();
       const until = new Date(untilMs).toISOString();
 
