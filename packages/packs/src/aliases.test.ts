@@ -3,8 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { actionAliasSchema, parseAliasFormat, validateModel } from '@reflex/model';
 import { createSqliteStore } from '@reflex/store';
 import { loadPack, registerPacks } from './index.ts';
-import { tempDir, type TempDir } from './test-helpers.ts';
-import type { PackFileError } from './types.ts';
+import { errorLines, tempDir, type TempDir } from './test-helpers.ts';
 
 let tmp: TempDir;
 beforeEach(async () => {
@@ -14,9 +13,7 @@ afterEach(async () => {
   await tmp[Symbol.asyncDispose]();
 });
 
-function where(errors: PackFileError[]): string[] {
-  return errors.map((e) => `${e.file}:${e.line ?? '?'} ${e.field}: ${e.message}`).sort();
-}
+const where = errorLines;
 
 const base = {
   'mon/pack.yaml': 'name: mon\nversion: 1.0.0\ndependencies:\n  lib: ^1.0.0\n',

@@ -2,8 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSqliteStore } from '@reflex/store';
 import { loadPack, registeredSensors, registerPacks } from './index.ts';
-import { tempDir, type TempDir } from './test-helpers.ts';
-import type { PackFileError } from './types.ts';
+import { errorLines, tempDir, type TempDir } from './test-helpers.ts';
 
 let tmp: TempDir;
 beforeEach(async () => {
@@ -13,9 +12,7 @@ afterEach(async () => {
   await tmp[Symbol.asyncDispose]();
 });
 
-function where(errors: PackFileError[]): string[] {
-  return errors.map((e) => `${e.file}:${e.line ?? '?'} ${e.field}: ${e.message}`).sort();
-}
+const where = errorLines;
 
 const base = {
   'mon/pack.yaml': 'name: mon\nversion: 1.0.0\n',

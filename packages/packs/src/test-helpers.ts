@@ -2,6 +2,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { PackFileError } from './types.ts';
 
 export interface TempDir extends AsyncDisposable {
   path: string;
@@ -32,4 +33,9 @@ export async function tempDir(): Promise<TempDir> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Errors as `file:line field: message` lines, sorted: what a test compares. */
+export function errorLines(errors: PackFileError[]): string[] {
+  return errors.map((e) => `${e.file}:${e.line ?? '?'} ${e.field}: ${e.message}`).sort();
 }
