@@ -1,17 +1,11 @@
 /** aliases/*.yaml: action aliases loaded onto the model and checked with file:line errors (not run by anything yet). */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { actionAliasSchema, parseAliasFormat, validateModel } from '@reflex/model';
 import { createSqliteStore } from '@reflex/store';
 import { loadPack, registerPacks } from './index.ts';
-import { errorLines, tempDir, type TempDir } from './test-helpers.ts';
+import { errorLines, useTempDir } from './test-helpers.ts';
 
-let tmp: TempDir;
-beforeEach(async () => {
-  tmp = await tempDir();
-});
-afterEach(async () => {
-  await tmp[Symbol.asyncDispose]();
-});
+const tmp = useTempDir();
 
 const where = errorLines;
 

@@ -1,16 +1,10 @@
 import { mkdir, symlink } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { discoverPacks } from './index.ts';
-import { tempDir, type TempDir } from './test-helpers.ts';
+import { useTempDir } from './test-helpers.ts';
 
-let tmp: TempDir;
-beforeEach(async () => {
-  tmp = await tempDir();
-});
-afterEach(async () => {
-  await tmp[Symbol.asyncDispose]();
-});
+const tmp = useTempDir();
 
 describe('discoverPacks', () => {
   it('loads every pack folder of a base path, good and bad, in name order', async () => {

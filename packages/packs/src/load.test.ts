@@ -1,17 +1,11 @@
 import { symlink, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadPack } from './index.ts';
-import { tempDir, type TempDir } from './test-helpers.ts';
+import { useTempDir } from './test-helpers.ts';
 import type { PackFileError } from './types.ts';
 
-let tmp: TempDir;
-beforeEach(async () => {
-  tmp = await tempDir();
-});
-afterEach(async () => {
-  await tmp[Symbol.asyncDispose]();
-});
+const tmp = useTempDir();
 
 /** file:line field, the way an author reads it, sorted. */
 function where(errors: PackFileError[]): string[] {

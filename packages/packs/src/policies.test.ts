@@ -1,17 +1,11 @@
 /** policies/*.yaml: StackStorm policy files set on their actions, checked with file:line errors. */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { executionRequestOf, newExecution } from '@reflex/model';
 import { createSqliteStore } from '@reflex/store';
 import { loadPack, registerPack } from './index.ts';
-import { errorLines, tempDir, type TempDir } from './test-helpers.ts';
+import { errorLines, useTempDir } from './test-helpers.ts';
 
-let tmp: TempDir;
-beforeEach(async () => {
-  tmp = await tempDir();
-});
-afterEach(async () => {
-  await tmp[Symbol.asyncDispose]();
-});
+const tmp = useTempDir();
 
 const where = errorLines;
 

@@ -1,16 +1,10 @@
 /** sensors/*.yaml: loaded onto the model, checked with file:line errors, and read back from registered packs. */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createSqliteStore } from '@reflex/store';
 import { loadPack, registeredSensors, registerPacks } from './index.ts';
-import { errorLines, tempDir, type TempDir } from './test-helpers.ts';
+import { errorLines, useTempDir } from './test-helpers.ts';
 
-let tmp: TempDir;
-beforeEach(async () => {
-  tmp = await tempDir();
-});
-afterEach(async () => {
-  await tmp[Symbol.asyncDispose]();
-});
+const tmp = useTempDir();
 
 const where = errorLines;
 

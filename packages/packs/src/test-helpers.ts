@@ -2,6 +2,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
 import type { PackFileError } from './types.ts';
 
 export interface TempDir extends AsyncDisposable {
@@ -38,4 +39,26 @@ export async function tempDir(): Promise<TempDir> {
 /** Errors as `file:line field: message` lines, sorted: what a test compares. */
 export function errorLines(errors: PackFileError[]): string[] {
   return errors.map((e) => `${e.file}:${e.line ?? '?'} ${e.field}: ${e.message}`).sort();
+}
+
+/** A fresh temp folder for each test of the calling file (made before it, removed after it). */
+export function useTempDir(): Pick<TempDir, 'path' | 'write'> {
+  let current: TempDir | undefined;
+  beforeEach(async () => {
+    current = await tempDir();
+  });
+  afterEach(async () => {
+    await current?.[Symbol.asyncDispose]();
+    current = undefined;
+  });
+  const now = (): TempDir => {
+    if (current === undefined) throw new Error('useTempDir: the folder exists only while a test runs');
+    return current;
+  };
+  return {
+    get path() {
+      return now().path;
+    },
+    write: (files) => now().write(files),
+  };
 }
